@@ -1,0 +1,85 @@
+// The built-in function table: declared once, read by the checker (types, hover, completion)
+// and by the VM (native implementations). SPEC §4.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "rekindle/core/time.h"
+#include "rekindle/core/value.h"
+
+namespace rekindle {
+
+// Population statistics that need a first pass over all customers (std.rfm, quantile_rank).
+// The runtime implements it; natives read it through NativeContext.
+class PopulationView {
+ public:
+  virtual ~PopulationView() = default;
+  // rfm scores 1..5 for the current customer (0 = no purchases), and the R×F segment name.
+  virtual int rfmScore(char which) const = 0;  // 'r', 'f' or 'm'
+  virtual const std::string* rfmSegment() const = 0;
+  virtual const std::string* rfmScoreString() const = 0;
+  // clv quantities for the current customer, from the fitted parameters.
+  virtual Value clv(std::string_view what, const Value* args, int argc) const = 0;
+};
+
+// Named dates from the config's `calendar:` section, sorted ascending.
+using Calendar = std::unordered_map<std::string, std::vector<int64_t>>;
+
+// What a native may read: the run's clock, zone and calendar, the current customer, and
+// scratch storage for the strings and lists it returns. Nothing else (SPEC §3.6).
+struct NativeContext {
+  int64_t now = 0;    // time
+  int64_t today = 0;  // date, in the config's zone
+  const TimeZone* zone = nullptr;
+  const Calendar* calendar = nullptr;
+  std::string_view customerId;
+  Arena* arena = nullptr;
+  StringPool* pool = nullptr;  // for strings that must compare equal to data strings
+  const PopulationView* population = nullptr;
+};
+
+// Arguments are never null for a native whose `propagatesNull` is set: the VM returns null
+// without calling it. Lists are never null.
+using NativeFn = Value (*)(NativeContext& ctx, const Value* args, int argc);
+
+// One element of a signature: a concrete kind, or a type variable:
+//   T any scalar, O orderable (int float string time date duration), N number (int float)
+// `cond` is a per-element condition compiled inline (streak).
+struct TypePattern {
+  Kind kind = Kind::Null;  // concrete kind, when var == 0
+  char var = 0;            // 'T', 'O', 'N', or 'C' (cond)
+  bool list = false;
+  bool nullable = false;   // result only: may be null even when the arguments are not
+};
+
+struct Builtin {
+  std::string module;  // "" for global functions, "rfm", "clv"
+  std::string name;
+  std::string signature;  // as written in the table: "min(xs: list<O>) -> O?"
+  std::string doc;
+  std::vector<TypePattern> params;
+  std::vector<std::string> paramNames;
+  TypePattern result;
+  NativeFn fn = nullptr;         // nullptr: a special form compiled to its own opcodes
+  bool property = false;         // used without parentheses: rfm.r
+  bool population = false;       // needs the population pass (5.1)
+  bool propagatesNull = true;    // null scalar argument -> null result
+  std::string key() const;       // "module.name/arity" plus overload tag, stable in .rkb
+};
+
+// The table, in declaration order. Overloads share a name and are tried in order.
+const std::vector<Builtin>& builtins();
+// Index of a builtin by its stable key, or -1.
+int findBuiltinByKey(std::string_view key);
+// Every overload of module.name, in table order.
+std::vector<int> findBuiltins(std::string_view module, std::string_view name);
+// The modules `use std.X` may name and whether they are native (rfm, clv) or a prelude.
+bool isNativeModule(std::string_view module);
+// Source text of a prelude module written in the rules language (std.lifecycle), or null.
+const char* preludeSource(std::string_view module);
+
+}  // namespace rekindle
