@@ -1,0 +1,107 @@
+// The data of one run: customers, their events (joined by id, in time order) and their contact
+// history, typed by the schema and stored in compact columns. Every row that cannot be used is
+// recorded with its file, line and reason — nothing is dropped silently (SPEC §5.8).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "rekindle/core/value.h"
+#include "rekindle/runtime/config.h"
+#include "rekindle/runtime/reader.h"
+
+namespace rekindle {
+
+// One typed column: 8 bytes per cell plus a null bit.
+class Column {
+ public:
+  Column() = default;
+  explicit Column(Kind kind) : kind_(kind) {}
+  Kind kind() const { return kind_; }
+  size_t size() const { return bits_.size(); }
+  void push(const Value& v);
+  Value get(size_t row) const {
+    if (nulls_[row]) return Value::null();
+    Value v;
+    v.tag = kind_;
+    v.i = bits_[row];
+    return v;
+  }
+  void reserve(size_t n) {
+    bits_.reserve(n);
+    nulls_.reserve(n);
+  }
+  // Reorders the cells: new cell k is old cell order[k].
+  void permute(const std::vector<uint32_t>& order);
+
+ private:
+  Kind kind_ = Kind::Null;
+  std::vector<int64_t> bits_;  // the Value payload: int, double bits, pointer, days...
+  std::vector<bool> nulls_;
+};
+
+enum class DataSource : uint8_t { Customers, Events, Contacts };
+const char* dataSourceName(DataSource s);
+
+// A row that could not be used, for the rejects file and the summary.
+struct RejectedRow {
+  DataSource source = DataSource::Customers;
+  std::string file;
+  uint64_t line = 0;
+  uint32_t column = 0;  // 1-based field number, 0 for the whole row
+  std::string field;
+  std::string reason;
+  std::string raw;
+};
+
+struct SourceCounts {
+  uint64_t read = 0;      // rows read from the file
+  uint64_t accepted = 0;  // rows used
+  uint64_t rejected = 0;  // rows in the rejects file
+  bool reconciles() const { return read == accepted + rejected; }
+};
+
+struct Dataset {
+  StringPool strings;  // every string value of the run, interned
+  size_t customerCount = 0;
+  std::vector<Column> customers;       // one per Schema::customerFields
+  std::vector<uint64_t> customerLine;  // source line of each customer, for messages
+  std::unordered_map<const std::string*, uint32_t> customerIndex;  // interned id -> customer
+
+  std::vector<Column> events;       // one per Schema::eventFields; grouped by customer, then time
+  std::vector<uint32_t> eventBegin;  // customerCount + 1 offsets into the event columns
+
+  std::vector<int64_t> contactTime;      // grouped by customer, then time
+  std::vector<int32_t> contactChannel;   // index into Config::channels; -1 for other channels
+  std::vector<uint32_t> contactBegin;    // customerCount + 1 offsets
+
+  SourceCounts customerCounts, eventCounts, contactCounts;
+  std::vector<RejectedRow> rejects;
+
+  const std::string& customerId(uint32_t c) const { return *customers[0].get(c).s; }
+  uint32_t eventCount(uint32_t c) const { return eventBegin[c + 1] - eventBegin[c]; }
+};
+
+struct LoadOptions {
+  std::string customersPath;  // overrides of the config's paths (--customers, ...)
+  std::string eventsPath;
+  std::string contactsPath;
+  // Stop once this many rows are rejected (-1: never). The loader reports that it stopped.
+  int64_t maxErrors = -1;
+};
+
+// Reads every export the config names. A fatal problem (a file missing, a column missing, the
+// error limit exceeded) returns nullopt with `fatal` set; row problems go to Dataset::rejects.
+std::optional<Dataset> loadDataset(const Config& config, const LoadOptions& options,
+                                   std::string& fatal);
+
+// Types one raw value by a field's schema. Returns nullopt with `reason` when it does not
+// parse; a null for a non-nullable field is an error too.
+std::optional<Value> convertValue(const RawValue& raw, const FieldSpec& field,
+                                  const TimeZone& zone, StringPool& pool, std::string& reason);
+
+}  // namespace rekindle

@@ -1,0 +1,82 @@
+// Record readers for exports: CSV (RFC 4180, and whitespace-separated files like CDNOW) and
+// JSON Lines, plain or gzip-compressed. A reader yields, per record, the raw values of the
+// columns the schema wants, its line number and its raw text (for the rejects file).
+// Typing the values is the loader's job (dataset.h), not the reader's.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rekindle {
+
+enum class RawKind : uint8_t {
+  Missing,  // JSONL: the key is absent
+  Null,     // JSONL null, or an empty CSV cell
+  Text,     // CSV cell, or JSON string (unescaped)
+  Number,   // JSON number, as its source text
+  Bool,     // JSON true/false
+};
+
+struct RawValue {
+  RawKind kind = RawKind::Missing;
+  std::string_view text;  // valid until the next call to next()
+  bool b = false;
+};
+
+enum class SourceFormat : uint8_t { Auto, Csv, Jsonl };
+
+struct SourceOptions {
+  std::string path;
+  SourceFormat format = SourceFormat::Auto;  // Auto: by extension (.jsonl/.ndjson, else CSV),
+                                             // looking through a trailing .gz
+  char delimiter = ',';
+  bool whitespaceDelimited = false;  // fields separated by runs of blanks; leading blanks skipped
+  bool header = true;                // CSV: the first record names the columns
+  std::vector<std::string> columns;  // CSV without a header: the column names, in order
+};
+
+// Where and why a record could not be read. Line and column are 1-based; column is the
+// 1-based field number for CSV (0 when the whole record is at fault).
+struct RecordError {
+  uint64_t line = 0;
+  uint32_t column = 0;
+  std::string field;  // the column name, when one field is at fault
+  std::string reason;
+};
+
+struct RecordInfo {
+  uint64_t line = 0;     // physical line where the record starts (the header is line 1)
+  std::string_view raw;  // the record's text without its line terminator; valid until next()
+  bool ok = true;        // false: `error` says why; `values` must not be used
+  RecordError error;
+};
+
+class RecordReader {
+ public:
+  virtual ~RecordReader() = default;
+
+  // Opens a source for the named columns. On failure (file missing, unreadable, a wanted
+  // column absent from the CSV header, bad gzip) returns null and sets `error` to a message
+  // naming the file and, where it applies, the column.
+  static std::unique_ptr<RecordReader> open(const SourceOptions& options,
+                                            const std::vector<std::string>& wanted,
+                                            std::string& error);
+
+  // Reads the next record into `values` (one per wanted column, in order). Returns false at
+  // the end of the input. A malformed record (wrong field count, bad quoting, invalid JSON,
+  // not an object, invalid UTF-8) returns true with info.ok = false, so the caller can reject
+  // it and go on. A hard I/O error mid-file sets `ioError()`.
+  virtual bool next(std::vector<RawValue>& values, RecordInfo& info) = 0;
+
+  virtual const std::string& ioError() const = 0;
+  virtual const std::string& path() const = 0;
+};
+
+// Parses one complete JSON document (RFC 8259) and says whether it is valid; used by the JSONL
+// reader for each line and by tests against JSONTestSuite.
+bool validJsonDocument(std::string_view text, std::string* error = nullptr);
+
+}  // namespace rekindle

@@ -1,0 +1,137 @@
+// The VM: runs a verified Program's chunks for one customer at a time. Lets, segments and
+// decisions are computed on first use and memoised for that customer; `and`/`or` short-circuit;
+// null follows SPEC §3.5. Channel consent is checked here, on every program, whatever bytecode
+// asks for (SPEC §5.2).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rekindle/runtime/config.h"
+#include "rekindle/runtime/dataset.h"
+#include "rekindle/runtime/program.h"
+#include "rekindle/stdlib/builtins.h"
+
+namespace rekindle {
+
+struct RunClock {
+  int64_t now = 0;    // time
+  int64_t today = 0;  // date in the config's zone
+  TimeZone zone;
+  static RunClock at(int64_t now, const TimeZone& zone);
+};
+
+// A Program bound to one config and one run's string pool.
+class Executable {
+ public:
+  // Checks the program against the config (schema fingerprint, channels and offers it names)
+  // and applies param overrides (config `params:` first, then `overrides`, e.g. --param).
+  static std::optional<Executable> bind(const Program& program, const Config& config,
+                                        StringPool& pool,
+                                        const std::vector<std::pair<std::string, std::string>>& overrides,
+                                        std::string& error);
+
+  const Program& program() const { return *program_; }
+  const Config& config() const { return *config_; }
+  const std::vector<Value>& constants() const { return constants_; }
+  const std::vector<Value>& params() const { return params_; }
+  int native(uint32_t i) const { return natives_[i]; }
+  int configChannel(int32_t programChannel) const { return channelIndex_[programChannel]; }
+  int configOffer(int32_t programOffer) const { return offerIndex_[programOffer]; }
+  // The outcome's name as written in output ("none" for kNoOutcome).
+  const std::string& outcomeName(TableKind k, int64_t index) const;
+
+ private:
+  const Program* program_ = nullptr;
+  const Config* config_ = nullptr;
+  std::vector<Value> constants_;
+  std::vector<Value> params_;
+  std::vector<std::unique_ptr<ListObj>> paramLists_;
+  std::vector<int> natives_;
+  std::vector<int> channelIndex_;
+  std::vector<int> offerIndex_;
+};
+
+// Parses a param value given as text (config or --param) by the param's type.
+std::optional<Value> parseParamValue(std::string_view text, const Type& type, const TimeZone& zone,
+                                     StringPool& pool, std::string& error);
+
+// Why a channel row was passed over for a customer.
+enum class ConsentResult : uint8_t { Allowed, NoConsent, MissingField, NotInConfig };
+
+// Observes evaluation for `rekindle explain` and `--explain`.
+class EvalTracer {
+ public:
+  virtual ~EvalTracer() = default;
+  virtual void rowTried(TableKind table, size_t row, const Value& condition) = 0;
+  virtual void rowSkipped(TableKind table, size_t row, ConsentResult why) = 0;
+  virtual void letComputed(uint32_t let, const Value& v) = 0;
+  virtual void fieldRead(uint32_t field, const Value& v) = 0;
+};
+
+class Evaluator {
+ public:
+  Evaluator(const Executable& exe, const Dataset& data, const RunClock& clock,
+            const PopulationView* population = nullptr);
+
+  void begin(uint32_t customer);
+  uint32_t customer() const { return customer_; }
+
+  Value let(uint32_t i);
+  Value segment(uint32_t i);
+  Value decision(TableKind k);
+  int decidedRow(TableKind k) const { return decidedRow_[static_cast<int>(k)]; }
+  Value runChunk(int32_t chunk);
+
+  // Budgets: the allocator fixes a table's row for this customer before it is evaluated
+  // (row index, or -1 for "no row": the outcome is null).
+  void fixRow(TableKind k, int row);
+  // Every row of a table whose condition holds (and whose channel the customer may receive),
+  // in table order: the candidates the allocator works with.
+  std::vector<int> eligibleRows(TableKind k);
+
+  ConsentResult consent(int32_t programChannel) const;
+  const std::string& fault() const { return fault_; }
+  void setTracer(EvalTracer* t) { tracer_ = t; }
+  Arena& arena() { return arena_; }
+  NativeContext& nativeContext() { return native_; }
+
+ private:
+  Value execute(int32_t chunk, int64_t element);
+  Value setFault(const Chunk& c, size_t pc, const std::string& what);
+  Value events();
+  Value rowCondition(TableKind k, const DecisionRow& row);
+  Value outcomeValue(TableKind k, int32_t outcome) const;
+
+  const Executable& exe_;
+  const Program& prog_;
+  const Dataset& data_;
+  RunClock clock_;
+  const PopulationView* population_;
+  NativeContext native_;
+  Arena arena_;
+  EvalTracer* tracer_ = nullptr;
+
+  uint32_t customer_ = 0;
+  uint32_t gen_ = 0;  // bumps per customer: memo slots from an older generation are stale
+  std::vector<uint32_t> letGen_, letBusy_, segGen_, segBusy_;
+  std::vector<Value> letVal_, segVal_;
+  uint32_t decGen_[kTableCount] = {0, 0, 0};
+  uint32_t decBusy_[kTableCount] = {0, 0, 0};
+  uint32_t fixedGen_[kTableCount] = {0, 0, 0};
+  int fixedRow_[kTableCount] = {-1, -1, -1};
+  Value decVal_[kTableCount];
+  int decidedRow_[kTableCount] = {-1, -1, -1};
+  uint32_t eventsGen_ = 0;
+  Value eventsVal_;
+
+  std::vector<Value> stack_;
+  Value* top_ = nullptr;
+  std::vector<uint8_t> active_;  // chunk currently running: re-entry is a fault
+  std::string fault_;
+};
+
+}  // namespace rekindle

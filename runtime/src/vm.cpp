@@ -1,0 +1,661 @@
+// The dispatch loop and the per-customer memo of lets, segments and decisions.
+//
+// Invariants:
+// - Programs reaching the VM passed verifyProgram: opcodes, operand ranges, stack depth and
+//   forward-only jumps are sound, so the loop does not re-check them.
+// - Value tags are NOT trusted: a forged .rkb may still ask to add a string to a list. Every
+//   operation checks its tags and turns a mismatch into a fault, which stops the run with a
+//   message; it never reinterprets memory.
+// - A chunk is never active twice at once (a cycle through lets or where-conditions is a
+//   fault), so the value stack never needs more than the sum of all chunks' maxStack.
+// - Evaluation reads only the current customer's row, events and contacts, the run clock and
+//   params: no I/O, no other clock (SPEC §3.6).
+#include "rekindle/runtime/vm.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "rekindle/core/suggest.h"
+
+namespace rekindle {
+
+RunClock RunClock::at(int64_t now, const TimeZone& zone) {
+  RunClock c;
+  c.now = now;
+  c.zone = zone;
+  c.today = floorDiv(zone.toLocal(now), kSecondsPerDay);
+  return c;
+}
+
+// ---- binding -------------------------------------------------------------------------------
+
+std::optional<Value> parseParamValue(std::string_view text, const Type& type, const TimeZone& zone,
+                                     StringPool& pool, std::string& error) {
+  FieldSpec f{"param", "param", type.asNullable(false), ""};
+  RawValue raw;
+  raw.kind = RawKind::Text;
+  raw.text = text;
+  if (type.kind == Kind::Float && !text.empty() && text.back() == '%') {
+    std::string num(text.substr(0, text.size() - 1));
+    raw.text = num;
+    auto v = convertValue(raw, f, zone, pool, error);
+    if (!v) return std::nullopt;
+    return Value::real(v->f / 100.0);
+  }
+  return convertValue(raw, f, zone, pool, error);
+}
+
+std::optional<Executable> Executable::bind(const Program& program, const Config& config, StringPool& pool,
+                                           const std::vector<std::pair<std::string, std::string>>& overrides,
+                                           std::string& error) {
+  Executable x;
+  x.program_ = &program;
+  x.config_ = &config;
+  if (program.schemaFingerprint != config.schema.fingerprint() ||
+      program.customerFieldCount != config.schema.customerFields.size() ||
+      program.eventFieldCount != config.schema.eventFields.size()) {
+    error = fmt::format("the program was compiled for another schema (fingerprint {:016x}, config has {:016x}); "
+                        "recompile it against this config",
+                        program.schemaFingerprint, config.schema.fingerprint());
+    return std::nullopt;
+  }
+  for (const auto& name : program.channels) {
+    int idx = -1;
+    for (size_t k = 0; k < config.channels.size(); ++k)
+      if (config.channels[k].name == name) idx = static_cast<int>(k);
+    if (idx < 0) {
+      error = "the program names channel '" + name + "', which the config does not declare";
+      return std::nullopt;
+    }
+    x.channelIndex_.push_back(idx);
+  }
+  for (const auto& name : program.offers) {
+    int idx = -1;
+    for (size_t k = 0; k < config.offers.size(); ++k)
+      if (config.offers[k].name == name) idx = static_cast<int>(k);
+    if (idx < 0) {
+      error = "the program names offer '" + name + "', which the config does not declare";
+      return std::nullopt;
+    }
+    x.offerIndex_.push_back(idx);
+  }
+  for (const auto& c : program.constants) {
+    Value v;
+    switch (c.kind) {
+      case Kind::String: v = Value::string(pool.intern(program.strings[c.i])); break;
+      case Kind::Float: v = Value::real(c.f); break;
+      case Kind::Bool: v = Value::boolean(c.i != 0); break;
+      case Kind::Null: v = Value::null(); break;
+      default: v = Value::tagged(c.kind, c.i); break;
+    }
+    x.constants_.push_back(v);
+  }
+  for (const auto& n : program.natives) x.natives_.push_back(findBuiltinByKey(n));
+  for (const auto& p : program.params) {
+    Value v;
+    if (p.isList) {
+      auto list = std::make_unique<ListObj>();
+      for (uint32_t item : p.listItems) list->items.push_back(x.constants_[item]);
+      v = Value::listOf(list.get());
+      x.paramLists_.push_back(std::move(list));
+    } else {
+      v = x.constants_[p.defaultConst];
+    }
+    x.params_.push_back(v);
+  }
+  // Overrides: the config's params, then the command line's. One config serves many rules
+  // files, so a config param these rules do not declare is not theirs; a --param is a typo.
+  std::vector<std::pair<std::string, std::string>> all = config.params;
+  all.insert(all.end(), overrides.begin(), overrides.end());
+  for (size_t n = 0; n < all.size(); ++n) {
+    const auto& [name, text] = all[n];
+    bool fromConfig = n < config.params.size();
+    size_t k = 0;
+    while (k < program.params.size() && program.params[k].name != name) ++k;
+    if (k == program.params.size()) {
+      if (fromConfig) continue;
+      std::vector<std::string> names;
+      for (const auto& p : program.params) names.push_back(p.name);
+      std::string near = closestName(name, names);
+      error = "--param " + name + ": the rules declare no param '" + name + "'" +
+              (near.empty() ? "" : " (did you mean '" + near + "'?)");
+      return std::nullopt;
+    }
+    const ParamDef& pd = program.params[k];
+    if (pd.isList) {
+      auto list = std::make_unique<ListObj>();
+      std::string_view rest = text;
+      while (!rest.empty()) {
+        size_t comma = rest.find(',');
+        std::string_view item = rest.substr(0, comma);
+        std::string why;
+        auto v = parseParamValue(item, pd.type.element(), config.zone, pool, why);
+        if (!v) {
+          error = "param '" + name + "': " + why;
+          return std::nullopt;
+        }
+        list->items.push_back(*v);
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+      x.params_[k] = Value::listOf(list.get());
+      x.paramLists_.push_back(std::move(list));
+    } else {
+      std::string why;
+      auto v = parseParamValue(text, pd.type, config.zone, pool, why);
+      if (!v) {
+        error = "param '" + name + "' must be a " + pd.type.str() + ": " + why;
+        return std::nullopt;
+      }
+      x.params_[k] = *v;
+    }
+  }
+  return x;
+}
+
+const std::string& Executable::outcomeName(TableKind k, int64_t index) const {
+  static const std::string kNone = "none";
+  if (index == kNoOutcome) return kNone;
+  switch (k) {
+    case TableKind::Stage: return program_->stages[index];
+    case TableKind::Channel: return program_->channels[index];
+    case TableKind::Offer: return program_->offers[index];
+  }
+  return kNone;
+}
+
+// ---- evaluator -----------------------------------------------------------------------------
+
+Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunClock& clock,
+                     const PopulationView* population)
+    : exe_(exe), prog_(exe.program()), data_(data), clock_(clock), population_(population) {
+  size_t stack = 1;
+  for (const auto& c : prog_.chunks) stack += c.maxStack;
+  stack_.resize(stack);
+  top_ = stack_.data();
+  active_.assign(prog_.chunks.size(), 0);
+  letGen_.assign(prog_.lets.size(), 0);
+  letBusy_.assign(prog_.lets.size(), 0);
+  letVal_.resize(prog_.lets.size());
+  segGen_.assign(prog_.segments.size(), 0);
+  segBusy_.assign(prog_.segments.size(), 0);
+  segVal_.resize(prog_.segments.size());
+  native_.now = clock_.now;
+  native_.today = clock_.today;
+  native_.zone = &clock_.zone;
+  native_.calendar = &exe_.config().calendar;
+  native_.arena = &arena_;
+  native_.population = population_;
+}
+
+void Evaluator::begin(uint32_t customer) {
+  customer_ = customer;
+  ++gen_;
+  arena_.reset();
+  for (int k = 0; k < kTableCount; ++k) decidedRow_[k] = -1;
+  native_.customerId = data_.customerId(customer);
+}
+
+void Evaluator::fixRow(TableKind k, int row) {
+  fixedGen_[static_cast<int>(k)] = gen_;
+  fixedRow_[static_cast<int>(k)] = row;
+}
+
+Value Evaluator::let(uint32_t i) {
+  if (letGen_[i] == gen_) return letVal_[i];
+  if (letBusy_[i] == gen_) {
+    fault_ = "let '" + prog_.lets[i].name + "' depends on itself";
+    return Value::null();
+  }
+  letBusy_[i] = gen_;
+  Value v = execute(prog_.lets[i].chunk, -1);
+  letVal_[i] = v;
+  letGen_[i] = gen_;
+  if (tracer_) tracer_->letComputed(i, v);
+  return v;
+}
+
+Value Evaluator::segment(uint32_t i) {
+  if (segGen_[i] == gen_) return segVal_[i];
+  if (segBusy_[i] == gen_) {
+    fault_ = "segment '" + prog_.segments[i].name + "' depends on itself";
+    return Value::null();
+  }
+  segBusy_[i] = gen_;
+  Value v = execute(prog_.segments[i].chunk, -1);
+  segVal_[i] = v;
+  segGen_[i] = gen_;
+  return v;
+}
+
+ConsentResult Evaluator::consent(int32_t programChannel) const {
+  int idx = exe_.configChannel(programChannel);
+  if (idx < 0) return ConsentResult::NotInConfig;
+  const ChannelSpec& ch = exe_.config().channels[idx];
+  if (ch.consentField < 0) return ConsentResult::NoConsent;
+  Value c = data_.customers[ch.consentField].get(customer_);
+  if (!c.isTrue()) return ConsentResult::NoConsent;
+  if (ch.requiresField >= 0) {
+    Value r = data_.customers[ch.requiresField].get(customer_);
+    if (r.isNull()) return ConsentResult::MissingField;
+    if (r.tag == Kind::String && r.s->find_first_not_of(" \t") == std::string::npos) return ConsentResult::MissingField;
+  }
+  return ConsentResult::Allowed;
+}
+
+Value Evaluator::outcomeValue(TableKind k, int32_t outcome) const {
+  switch (k) {
+    case TableKind::Stage: return Value::outcome(Kind::Stage, outcome);
+    case TableKind::Channel: return Value::outcome(Kind::Channel, outcome);
+    case TableKind::Offer: return Value::outcome(Kind::Offer, outcome);
+  }
+  return Value::null();
+}
+
+Value Evaluator::rowCondition(TableKind k, const DecisionRow& row) {
+  Value cond = row.condition < 0 ? Value::boolean(true) : execute(row.condition, -1);
+  if (tracer_) tracer_->rowTried(k, static_cast<size_t>(&row - prog_.table(k).rows.data()), cond);
+  return cond;
+}
+
+std::vector<int> Evaluator::eligibleRows(TableKind k) {
+  std::vector<int> rows;
+  const auto& table = prog_.table(k);
+  for (size_t r = 0; r < table.rows.size(); ++r) {
+    const DecisionRow& row = table.rows[r];
+    if (!rowCondition(k, row).isTrue()) continue;
+    if (k == TableKind::Channel && row.outcome != kNoOutcome) {
+      ConsentResult why = consent(row.outcome);
+      if (why != ConsentResult::Allowed) {
+        if (tracer_) tracer_->rowSkipped(k, r, why);
+        continue;
+      }
+    }
+    rows.push_back(static_cast<int>(r));
+  }
+  return rows;
+}
+
+Value Evaluator::decision(TableKind k) {
+  int t = static_cast<int>(k);
+  if (decGen_[t] == gen_) return decVal_[t];
+  if (decBusy_[t] == gen_) {
+    fault_ = std::string("decision '") + tableName(k) + "' depends on itself";
+    return Value::null();
+  }
+  decBusy_[t] = gen_;
+  const auto& table = prog_.table(k);
+  Value result = Value::null();
+  int decided = -1;
+  if (fixedGen_[t] == gen_) {
+    decided = fixedRow_[t];
+    if (decided >= 0) result = outcomeValue(k, table.rows[decided].outcome);
+  } else {
+    for (size_t r = 0; r < table.rows.size() && fault_.empty(); ++r) {
+      const DecisionRow& row = table.rows[r];
+      if (!rowCondition(k, row).isTrue()) continue;
+      // Consent is the runtime's, not the rules': a row for a channel the customer did not
+      // agree to, or cannot be reached on, is passed over (SPEC §5.2).
+      if (k == TableKind::Channel && row.outcome != kNoOutcome) {
+        ConsentResult why = consent(row.outcome);
+        if (why != ConsentResult::Allowed) {
+          if (tracer_) tracer_->rowSkipped(k, r, why);
+          continue;
+        }
+      }
+      decided = static_cast<int>(r);
+      result = outcomeValue(k, row.outcome);
+      break;
+    }
+  }
+  decidedRow_[t] = decided;
+  decVal_[t] = result;
+  decGen_[t] = gen_;
+  return result;
+}
+
+Value Evaluator::runChunk(int32_t chunk) { return execute(chunk, -1); }
+
+Value Evaluator::events() {
+  if (eventsGen_ == gen_) return eventsVal_;
+  ListObj* l = arena_.newList();
+  uint32_t b = data_.eventBegin[customer_], e = data_.eventBegin[customer_ + 1];
+  l->items.reserve(e - b);
+  for (uint32_t k = b; k < e; ++k) l->items.push_back(Value::event(k));
+  eventsVal_ = Value::listOf(l);
+  eventsGen_ = gen_;
+  return eventsVal_;
+}
+
+Value Evaluator::setFault(const Chunk& c, size_t pc, const std::string& what) {
+  if (fault_.empty()) {
+    SourceLoc loc = pc < c.locs.size() ? c.locs[pc] : SourceLoc{};
+    fault_ = fmt::format("bytecode fault in {} at {}:{}: {}", c.label, loc.line, loc.col, what);
+  }
+  return Value::null();
+}
+
+namespace {
+
+bool isNum(const Value& v) { return v.tag == Kind::Int || v.tag == Kind::Float; }
+
+std::optional<Value> checkedInt(bool overflow, int64_t r) {
+  if (overflow) return Value::null();  // out of range: null rather than a wrapped number
+  return Value::integer(r);
+}
+
+std::optional<Value> durationOf(double seconds) {
+  if (!std::isfinite(seconds) || std::fabs(seconds) > 9.0e15) return Value::null();
+  return Value::duration(std::llround(seconds));
+}
+
+// nullopt: the operand tags do not fit the operator (only forged bytecode gets here).
+std::optional<Value> arith(Opcode op, const Value& a, const Value& b) {
+  if (a.isNull() || b.isNull()) return Value::null();
+  int64_t r = 0;
+  switch (op) {
+    case Opcode::Add:
+      if (a.tag == Kind::Int && b.tag == Kind::Int) return checkedInt(__builtin_add_overflow(a.i, b.i, &r), r);
+      if (isNum(a) && isNum(b)) return Value::real(a.asNumber() + b.asNumber());
+      if ((a.tag == Kind::Time && b.tag == Kind::Duration) || (a.tag == Kind::Duration && b.tag == Kind::Time))
+        return __builtin_add_overflow(a.i, b.i, &r) ? Value::null() : Value::time(r);
+      if (a.tag == Kind::Duration && b.tag == Kind::Duration)
+        return __builtin_add_overflow(a.i, b.i, &r) ? Value::null() : Value::duration(r);
+      if (a.tag == Kind::Date && b.tag == Kind::Duration) return Value::date(a.i + floorDiv(b.i, kSecondsPerDay));
+      if (a.tag == Kind::Duration && b.tag == Kind::Date) return Value::date(b.i + floorDiv(a.i, kSecondsPerDay));
+      return std::nullopt;
+    case Opcode::Sub:
+      if (a.tag == Kind::Int && b.tag == Kind::Int) return checkedInt(__builtin_sub_overflow(a.i, b.i, &r), r);
+      if (isNum(a) && isNum(b)) return Value::real(a.asNumber() - b.asNumber());
+      if (a.tag == Kind::Time && b.tag == Kind::Time)
+        return __builtin_sub_overflow(a.i, b.i, &r) ? Value::null() : Value::duration(r);
+      if (a.tag == Kind::Time && b.tag == Kind::Duration)
+        return __builtin_sub_overflow(a.i, b.i, &r) ? Value::null() : Value::time(r);
+      if (a.tag == Kind::Duration && b.tag == Kind::Duration)
+        return __builtin_sub_overflow(a.i, b.i, &r) ? Value::null() : Value::duration(r);
+      if (a.tag == Kind::Date && b.tag == Kind::Date) return Value::duration((a.i - b.i) * kSecondsPerDay);
+      if (a.tag == Kind::Date && b.tag == Kind::Duration) return Value::date(a.i - floorDiv(b.i, kSecondsPerDay));
+      return std::nullopt;
+    case Opcode::Mul:
+      if (a.tag == Kind::Int && b.tag == Kind::Int) return checkedInt(__builtin_mul_overflow(a.i, b.i, &r), r);
+      if (isNum(a) && isNum(b)) return Value::real(a.asNumber() * b.asNumber());
+      if (a.tag == Kind::Duration && isNum(b)) return durationOf(static_cast<double>(a.i) * b.asNumber());
+      if (isNum(a) && b.tag == Kind::Duration) return durationOf(a.asNumber() * static_cast<double>(b.i));
+      return std::nullopt;
+    case Opcode::Div:
+      if (isNum(a) && isNum(b)) {
+        if (b.asNumber() == 0) return Value::null();
+        return Value::real(a.asNumber() / b.asNumber());
+      }
+      if (a.tag == Kind::Duration && isNum(b)) {
+        if (b.asNumber() == 0) return Value::null();
+        return durationOf(static_cast<double>(a.i) / b.asNumber());
+      }
+      if (a.tag == Kind::Duration && b.tag == Kind::Duration) {
+        if (b.i == 0) return Value::null();
+        return Value::real(static_cast<double>(a.i) / static_cast<double>(b.i));
+      }
+      return std::nullopt;
+    case Opcode::Mod:
+      if ((a.tag == Kind::Int && b.tag == Kind::Int) || (a.tag == Kind::Duration && b.tag == Kind::Duration)) {
+        if (b.i == 0 || (b.i == -1 && a.i == std::numeric_limits<int64_t>::min())) return Value::null();
+        return Value::tagged(a.tag, a.i % b.i);
+      }
+      if (isNum(a) && isNum(b)) {
+        if (b.asNumber() == 0) return Value::null();
+        return Value::real(std::fmod(a.asNumber(), b.asNumber()));
+      }
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+bool orderable(const Value& a, const Value& b) {
+  if (isNum(a) && isNum(b)) return true;
+  if (a.tag != b.tag) return false;
+  switch (a.tag) {
+    case Kind::String: case Kind::Time: case Kind::Date: case Kind::Duration: case Kind::Bool: return true;
+    default: return false;
+  }
+}
+
+bool comparable(const Value& a, const Value& b) {
+  return orderable(a, b) || (a.tag == b.tag && a.tag != Kind::List && a.tag != Kind::Event);
+}
+
+Value threeValuedNot(const Value& a) { return a.isNull() ? a : Value::boolean(!a.b); }
+
+}  // namespace
+
+#define CASE(name) case Opcode::name:
+#define NEXT break
+#define FAULT(msg)                                      \
+  do {                                                  \
+    active_[chunkIndex] = 0;                            \
+    top_ = base;                                        \
+    return setFault(chunk, pc - 1, msg);                \
+  } while (0)
+
+Value Evaluator::execute(int32_t chunkIndex, int64_t element) {
+  const Chunk& chunk = prog_.chunks[chunkIndex];
+  if (!fault_.empty()) return Value::null();
+  if (active_[chunkIndex]) return setFault(chunk, 0, "a chunk re-entered itself (dependency cycle)");
+  active_[chunkIndex] = 1;
+  Value* const base = top_;
+  Value* sp = base;
+  const uint32_t* code = chunk.code.data();
+  size_t pc = 0;
+  // Calls out of the loop (lets, decisions, conditions) run above our stack top.
+  auto callOut = [&](auto fn) {
+    top_ = sp;
+    Value v = fn();
+    top_ = base;
+    return v;
+  };
+  for (;;) {
+    const uint32_t insn = code[pc++];
+    const uint32_t a = insnA(insn);
+    switch (insnOp(insn)) {
+      CASE(PushNull) { *sp++ = Value::null(); NEXT; }
+      CASE(PushTrue) { *sp++ = Value::boolean(true); NEXT; }
+      CASE(PushFalse) { *sp++ = Value::boolean(false); NEXT; }
+      CASE(PushConst) { *sp++ = exe_.constants()[a]; NEXT; }
+      CASE(LoadField) {
+        Value v = data_.customers[a].get(customer_);
+        if (tracer_) tracer_->fieldRead(a, v);
+        *sp++ = v;
+        NEXT;
+      }
+      CASE(LoadEventField) {
+        if (element < 0) FAULT("event field read with no event in scope");
+        *sp++ = data_.events[a].get(static_cast<size_t>(element));
+        NEXT;
+      }
+      CASE(LoadEvents) { *sp++ = events(); NEXT; }
+      CASE(LoadLet) { *sp++ = callOut([&] { return let(a); }); NEXT; }
+      CASE(LoadSegment) { *sp++ = callOut([&] { return segment(a); }); NEXT; }
+      CASE(LoadDecision) { *sp++ = callOut([&] { return decision(static_cast<TableKind>(a)); }); NEXT; }
+      CASE(LoadParam) { *sp++ = exe_.params()[a]; NEXT; }
+      CASE(LoadNow) { *sp++ = Value::time(clock_.now); NEXT; }
+      CASE(LoadToday) { *sp++ = Value::date(clock_.today); NEXT; }
+      CASE(LoadPrevious) { *sp++ = Value::null(); NEXT; }
+      CASE(GetField) {
+        Value& v = sp[-1];
+        if (v.isNull()) NEXT;
+        if (v.tag != Kind::Event) FAULT("field of a value that is not an event");
+        v = data_.events[a].get(static_cast<size_t>(v.i));
+        NEXT;
+      }
+      CASE(Project) {
+        Value& v = sp[-1];
+        if (v.tag != Kind::List) FAULT("projection of a value that is not a list");
+        ListObj* out = arena_.newList();
+        out->items.reserve(v.list->items.size());
+        for (const Value& e : v.list->items) {
+          if (e.tag != Kind::Event) FAULT("projection of a list that is not of events");
+          out->items.push_back(data_.events[a].get(static_cast<size_t>(e.i)));
+        }
+        v = Value::listOf(out);
+        NEXT;
+      }
+      CASE(Filter) {
+        Value list = sp[-1];
+        if (list.tag != Kind::List) FAULT("where on a value that is not a list");
+        ListObj* out = arena_.newList();
+        for (const Value& e : list.list->items) {
+          if (e.tag != Kind::Event) FAULT("where on a list that is not of events");
+          Value keep = callOut([&] { return execute(static_cast<int32_t>(a), e.i); });
+          if (!fault_.empty()) FAULT("in a where condition");
+          if (keep.isTrue()) out->items.push_back(e);
+        }
+        sp[-1] = Value::listOf(out);
+        NEXT;
+      }
+      CASE(Streak) {
+        Value list = sp[-1];
+        if (list.tag != Kind::List) FAULT("streak of a value that is not a list");
+        int64_t n = 0;
+        const auto& items = list.list->items;
+        for (size_t k = items.size(); k-- > 0;) {
+          if (items[k].tag != Kind::Event) FAULT("streak of a list that is not of events");
+          Value ok = callOut([&] { return execute(static_cast<int32_t>(a), items[k].i); });
+          if (!fault_.empty()) FAULT("in a streak condition");
+          if (!ok.isTrue()) break;
+          ++n;
+        }
+        sp[-1] = Value::integer(n);
+        NEXT;
+      }
+      CASE(QuantileRank) { FAULT("population statistics are not available in this run"); }
+      CASE(MakeList) {
+        ListObj* out = arena_.newList();
+        out->items.assign(sp - a, sp);
+        sp -= a;
+        *sp++ = Value::listOf(out);
+        NEXT;
+      }
+      CASE(Call) {
+        const uint32_t id = insnA16(insn), argc = insnB(insn);
+        const Builtin& fn = builtins()[exe_.native(id)];
+        Value* args = sp - argc;
+        bool nullArg = false;
+        for (uint32_t k = 0; k < argc; ++k) {
+          const TypePattern& p = fn.params[k];
+          if (p.list ? args[k].tag != Kind::List : (!args[k].isNull() && p.var == 0 && p.kind != args[k].tag &&
+                                                    !(p.kind == Kind::Float && args[k].tag == Kind::Int)))
+            FAULT("argument " + std::to_string(k + 1) + " of " + fn.name + " has the wrong type");
+          if (args[k].isNull()) nullArg = true;
+        }
+        Value r = nullArg && fn.propagatesNull ? Value::null() : fn.fn(native_, args, static_cast<int>(argc));
+        sp = args;
+        *sp++ = r;
+        NEXT;
+      }
+      CASE(Neg) {
+        Value& v = sp[-1];
+        if (v.isNull()) NEXT;
+        if (v.tag == Kind::Float) v.f = -v.f;
+        else if (v.tag == Kind::Int || v.tag == Kind::Duration) {
+          if (v.i == std::numeric_limits<int64_t>::min()) v = Value::null();
+          else v.i = -v.i;
+        } else FAULT("negation of a value that is not a number or duration");
+        NEXT;
+      }
+      CASE(Add) CASE(Sub) CASE(Mul) CASE(Div) CASE(Mod) {
+        auto r = arith(insnOp(insn), sp[-2], sp[-1]);
+        if (!r) FAULT(std::string("operator on ") + kindName(sp[-2].tag) + " and " + kindName(sp[-1].tag));
+        --sp;
+        sp[-1] = *r;
+        NEXT;
+      }
+      CASE(Eq) CASE(Ne) {
+        Value x = sp[-2], y = sp[-1];
+        --sp;
+        if (x.isNull() || y.isNull()) {
+          sp[-1] = Value::boolean(false);  // a comparison with null is false, != included
+          NEXT;
+        }
+        if (!comparable(x, y)) FAULT(std::string("comparison of ") + kindName(x.tag) + " and " + kindName(y.tag));
+        bool eq = valuesEqual(x, y);
+        sp[-1] = Value::boolean(insnOp(insn) == Opcode::Eq ? eq : !eq);
+        NEXT;
+      }
+      CASE(Lt) CASE(Le) CASE(Gt) CASE(Ge) {
+        Value x = sp[-2], y = sp[-1];
+        --sp;
+        if (x.isNull() || y.isNull()) {
+          sp[-1] = Value::boolean(false);
+          NEXT;
+        }
+        if (!orderable(x, y)) FAULT(std::string("ordering of ") + kindName(x.tag) + " and " + kindName(y.tag));
+        int c = compareValues(x, y);
+        bool r = false;
+        switch (insnOp(insn)) {
+          case Opcode::Lt: r = c < 0; break;
+          case Opcode::Le: r = c <= 0; break;
+          case Opcode::Gt: r = c > 0; break;
+          default: r = c >= 0; break;
+        }
+        sp[-1] = Value::boolean(r);
+        NEXT;
+      }
+      CASE(In) CASE(NotIn) {
+        Value x = sp[-2], list = sp[-1];
+        --sp;
+        if (list.tag != Kind::List) FAULT("`in` on a value that is not a list");
+        if (x.isNull()) {
+          sp[-1] = Value::boolean(false);
+          NEXT;
+        }
+        bool found = false;
+        for (const Value& e : list.list->items)
+          if (!e.isNull() && comparable(x, e) && valuesEqual(x, e)) {
+            found = true;
+            break;
+          }
+        sp[-1] = Value::boolean(insnOp(insn) == Opcode::In ? found : !found);
+        NEXT;
+      }
+      CASE(IsNull) { sp[-1] = Value::boolean(sp[-1].isNull()); NEXT; }
+      CASE(IsNotNull) { sp[-1] = Value::boolean(!sp[-1].isNull()); NEXT; }
+      CASE(Not) {
+        if (!sp[-1].isNull() && sp[-1].tag != Kind::Bool) FAULT("not of a value that is not a bool");
+        sp[-1] = threeValuedNot(sp[-1]);
+        NEXT;
+      }
+      CASE(And) CASE(Or) {
+        Value x = sp[-2], y = sp[-1];
+        --sp;
+        if ((!x.isNull() && x.tag != Kind::Bool) || (!y.isNull() && y.tag != Kind::Bool))
+          FAULT("and/or of a value that is not a bool");
+        bool isAnd = insnOp(insn) == Opcode::And;
+        // Three-valued logic: false dominates `and`, true dominates `or`, else null wins.
+        if (isAnd) sp[-1] = (x.isFalse() || y.isFalse()) ? Value::boolean(false) : (x.isNull() || y.isNull()) ? Value::null() : Value::boolean(true);
+        else sp[-1] = (x.isTrue() || y.isTrue()) ? Value::boolean(true) : (x.isNull() || y.isNull()) ? Value::null() : Value::boolean(false);
+        NEXT;
+      }
+      CASE(Jump) { pc += a; NEXT; }
+      CASE(JumpIfFalse) { if (sp[-1].isFalse()) pc += a; NEXT; }
+      CASE(JumpIfTrue) { if (sp[-1].isTrue()) pc += a; NEXT; }
+      CASE(JumpIfNotNull) { if (!sp[-1].isNull()) pc += a; NEXT; }
+      CASE(Pop) { --sp; NEXT; }
+      CASE(Return) {
+        Value r = sp[-1];
+        active_[chunkIndex] = 0;
+        top_ = base;
+        return r;
+      }
+      default:
+        FAULT("unknown opcode");
+    }
+  }
+}
+
+#undef CASE
+#undef NEXT
+#undef FAULT
+
+}  // namespace rekindle
