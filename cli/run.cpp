@@ -1,0 +1,269 @@
+// `rekindle run`: decide stage, segments, channel, send and offer for every customer of an
+// export and write one row each, plus the rejects file and a summary on stderr.
+#include <fmt/format.h>
+
+#include <csignal>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "common.h"
+#include "rekindle/runtime/dataset.h"
+#include "rekindle/runtime/engine.h"
+#include "rekindle/runtime/vm.h"
+#include "rekindle/runtime/writer.h"
+
+namespace rekindle::cli {
+namespace {
+
+struct RunArgs {
+  std::string rules, config, customers, events, contacts, asOf, previous, out = "-", format, rejects;
+  std::vector<std::string> params;
+  bool explain = false;
+  bool quiet = false;
+  int threads = 0;
+  std::string shard;
+  int64_t maxErrors = -1;
+};
+
+extern "C" void onSignal(int sig) {
+  removeOpenTemporaries();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+// Forms whose runtime semantics are not built yet: refuse them rather than ignore them.
+bool refuseUnsupported(const Program& p) {
+  std::vector<std::pair<SourceLoc, std::string>> found;
+  for (const auto& c : p.caps) found.push_back({c.loc, "frequency caps are not supported yet by `rekindle run`"});
+  for (int t = 0; t < kTableCount; ++t)
+    for (const auto& r : p.tables[t].rows)
+      if (r.limit >= 0) found.push_back({r.loc, "`limit ... rank by` budgets are not supported yet by `rekindle run`"});
+  if (p.holdout.present) found.push_back({p.holdout.loc, "holdout is not supported yet by `rekindle run`"});
+  if (p.features & kUsesRfm) found.push_back({SourceLoc{}, "std.rfm is not supported yet by `rekindle run`"});
+  if (p.features & kUsesClv) found.push_back({SourceLoc{}, "std.clv is not supported yet by `rekindle run`"});
+  if (p.features & kUsesQuantile) found.push_back({SourceLoc{}, "quantile_rank is not supported yet by `rekindle run`"});
+  if (p.features & kUsesPrevious) found.push_back({SourceLoc{}, "previous.* is not supported yet by `rekindle run`"});
+  if (found.empty()) return false;
+  std::vector<Diagnostic> diags;
+  for (auto& [loc, msg] : found) {
+    Diagnostic d;
+    d.code = "E090";
+    d.file = p.files[0];
+    if (loc.line) d.range = SourceRange{loc, {loc.line, loc.col + 1}};
+    d.message = msg;
+    diags.push_back(d);
+  }
+  std::string text, err;
+  std::optional<SourceFile> src;
+  if (readFile(p.files[0], text, err)) src.emplace(p.files[0], text);
+  printDiagnostics(diags, src ? &*src : nullptr);
+  return true;
+}
+
+std::string rejectsPathFor(const std::string& out, const std::string& explicitPath) {
+  if (!explicitPath.empty()) return explicitPath;
+  if (out == "-") return "";
+  std::string base = out;
+  size_t slash = base.rfind('/');
+  size_t dot = base.rfind('.');
+  if (dot != std::string::npos && (slash == std::string::npos || dot > slash)) base = base.substr(0, dot);
+  return base + ".rejects.csv";
+}
+
+void printSummary(const Executable& exe, const Dataset& data, const RunSummary& s, const RunClock& clock,
+                  const std::string& outPath, const std::string& rejectsPath) {
+  const Program& p = exe.program();
+  std::string name = p.rulesName + (p.rulesVersion.empty() ? "" : " v" + p.rulesVersion);
+  fmt::print(stderr, "rekindle: {}: {} customers decided as of {}\n", name, s.customers, formatTime(clock.now, clock.zone));
+  auto line = [&](const char* what, const SourceCounts& c, bool present) {
+    if (!present) return;
+    fmt::print(stderr, "  {:<10} read {} = {} {} + rejected {}{}\n", what, c.read, what == std::string("customers") ? "decided" : "used",
+               c.accepted, c.rejected, c.reconciles() ? "" : "  (DOES NOT RECONCILE)");
+  };
+  line("customers", data.customerCounts, true);
+  line("events", data.eventCounts, exe.config().events.present);
+  line("contacts", data.contactCounts, exe.config().contacts.present);
+
+  // customers per stage x channel, stages in table order
+  std::vector<std::string> stages = p.stages;
+  std::vector<std::string> channels;
+  for (const auto& c : p.channels) channels.push_back(c);
+  channels.push_back("none");
+  std::set<std::string> seenStages, seenChannels;
+  for (const auto& [key, n] : s.stageChannel) {
+    seenStages.insert(key.first);
+    seenChannels.insert(key.second);
+  }
+  if (seenStages.count("")) stages.push_back("");
+  std::vector<std::string> cols;
+  for (const auto& c : channels)
+    if (seenChannels.count(c)) cols.push_back(c);
+  if (seenChannels.count("")) cols.push_back("");
+  size_t w = 14;
+  for (const auto& st : stages) w = std::max(w, st.size() + 2);
+  for (const auto& o : p.offers) w = std::max(w, o.size() + 2);
+  for (const auto& seg : p.segments) w = std::max(w, seg.name.size() + 2);
+  fmt::print(stderr, "\n  {:<{}}", "stage \\ channel", w + 2);
+  for (const auto& c : cols) fmt::print(stderr, "{:>9}", c.empty() ? "(no row)" : c);
+  fmt::print(stderr, "{:>9}\n", "total");
+  for (const auto& st : stages) {
+    uint64_t total = 0;
+    std::string row;
+    for (const auto& c : cols) {
+      auto it = s.stageChannel.find({st, c});
+      uint64_t n = it == s.stageChannel.end() ? 0 : it->second;
+      total += n;
+      row += fmt::format("{:>9}", n);
+    }
+    fmt::print(stderr, "  {:<{}}{}{:>9}\n", st.empty() ? "(no stage)" : st, w + 2, row, total);
+  }
+  if (!s.offers.empty()) {
+    fmt::print(stderr, "\n  {:<{}}{:>9}{:>12}\n", "offer", w + 2, "count", "cost");
+    for (const auto& o : p.offers) {
+      auto it = s.offers.find(o);
+      if (it == s.offers.end()) continue;
+      double cost = exe.config().offer(o) ? exe.config().offer(o)->cost * double(it->second) : 0;
+      fmt::print(stderr, "  {:<{}}{:>9}{:>12.2f}\n", o, w + 2, it->second, cost);
+    }
+    for (const char* o : {"none", ""}) {
+      auto it = s.offers.find(o);
+      if (it != s.offers.end()) fmt::print(stderr, "  {:<{}}{:>9}\n", *o ? o : "(no row)", w + 2, it->second);
+    }
+    fmt::print(stderr, "  {:<{}}{:>21.2f}\n", "total offer cost", w + 2, s.offerCost);
+  }
+  if (!s.segments.empty()) {
+    fmt::print(stderr, "\n  {:<{}}{:>9}\n", "segment", w + 2, "count");
+    for (const auto& seg : p.segments) {
+      auto it = s.segments.find(seg.name);
+      fmt::print(stderr, "  {:<{}}{:>9}\n", seg.name, w + 2, it == s.segments.end() ? 0 : it->second);
+    }
+  }
+  fmt::print(stderr, "\n  sends: {} of {}\n", s.sends, s.customers);
+  if (outPath != "-") fmt::print(stderr, "  decisions: {}\n", outPath);
+  if (!rejectsPath.empty()) fmt::print(stderr, "  rejects:   {} ({} rows)\n", rejectsPath, data.rejects.size());
+}
+
+int runCommand(const RunArgs& a) {
+  std::string configPath = findConfig(a.config, a.rules);
+  auto config = loadConfigOrReport(configPath);
+  if (!config) return kExitErrors;
+  auto rules = loadRules(a.rules, *config);
+  if (!rules) return kExitErrors;
+  if (refuseUnsupported(rules->program)) return kExitErrors;
+  if (!a.previous.empty() || !a.shard.empty()) {
+    printError("--previous and --shard are not supported yet");
+    return kExitUsage;
+  }
+
+  int64_t now = 0;
+  if (!a.asOf.empty()) {
+    auto t = parseTime(a.asOf, config->zone);
+    if (!t) {
+      printError("--as-of '" + a.asOf + "' is not a time (2026-11-23T08:00:00+08:00, 2026-11-23 or epoch seconds)");
+      return kExitUsage;
+    }
+    now = *t;
+  } else if (config->asOf) {
+    now = *config->asOf;
+  } else {
+    now = static_cast<int64_t>(std::time(nullptr));  // the one clock read of a run
+  }
+  RunClock clock = RunClock::at(now, config->zone);
+
+  std::vector<std::pair<std::string, std::string>> params;
+  for (const auto& p : a.params) {
+    size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      printError("--param needs NAME=VALUE, not '" + p + "'");
+      return kExitUsage;
+    }
+    params.emplace_back(p.substr(0, eq), p.substr(eq + 1));
+  }
+
+  LoadOptions lo;
+  lo.customersPath = a.customers;
+  lo.eventsPath = a.events;
+  lo.contactsPath = a.contacts;
+  lo.maxErrors = a.maxErrors;
+  std::string fatal;
+  auto data = loadDataset(*config, lo, fatal);
+  if (!data) {
+    printError(fatal);
+    return kExitErrors;
+  }
+  std::string error;
+  auto exe = Executable::bind(rules->program, *config, data->strings, params, error);
+  if (!exe) {
+    printError(error);
+    return kExitErrors;
+  }
+
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  OutputFormat format = a.format.empty() ? formatForPath(a.out) : a.format == "jsonl" ? OutputFormat::Jsonl : OutputFormat::Csv;
+  AtomicFile out;
+  if (!out.open(a.out, error)) {
+    printError(error);
+    return kExitErrors;
+  }
+  std::string rejectsPath = rejectsPathFor(a.out, a.rejects);
+  RunSummary summary;
+  {
+    DecisionWriter writer(out.stream(), format, *exe, *data, clock, a.explain);
+    if (!runDecisions(*exe, *data, clock, writer, summary, error)) {
+      out.abandon();
+      printError(error + "; no output was written");
+      return kExitErrors;
+    }
+  }
+  bool reconciled = data->customerCounts.read == summary.customers + data->customerCounts.rejected &&
+                    data->eventCounts.reconciles() && data->contactCounts.reconciles();
+  if (!reconciled) {
+    out.abandon();
+    printError("the counts do not reconcile (read != decided + rejected); no output was written");
+    return kExitErrors;
+  }
+  if (rejectsPath.empty() && !data->rejects.empty()) rejectsPath = "rekindle.rejects.csv";
+  AtomicFile rejects;
+  if (!rejectsPath.empty()) {
+    if (!rejects.open(rejectsPath, error)) {
+      printError(error);
+      return kExitErrors;
+    }
+    writeRejects(rejects.stream(), formatForPath(rejectsPath), data->rejects);
+  }
+  if (!out.commit(error) || (!rejectsPath.empty() && !rejects.commit(error))) {
+    printError(error);
+    return kExitErrors;
+  }
+  if (!a.quiet) printSummary(*exe, *data, summary, clock, a.out, rejectsPath);
+  if (a.maxErrors >= 0 && static_cast<int64_t>(data->rejects.size()) > a.maxErrors) return kExitErrors;
+  return kExitOk;
+}
+
+}  // namespace
+
+Command addRun(CLI::App& app) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand("run", "Decide stage, channel, cap and offer for every customer");
+  cmd->add_option("rules", args->rules, "Rules file (.rules, or compiled .rkb)")->required();
+  cmd->add_option("--config", args->config, "Config file (default: rekindle.yaml beside the rules or above)");
+  cmd->add_option("--customers", args->customers, "Customers export (overrides the config's path)");
+  cmd->add_option("--events", args->events, "Events export (overrides the config's path)");
+  cmd->add_option("--contacts", args->contacts, "Contact history (overrides the config's path)");
+  cmd->add_option("--as-of", args->asOf, "The run's time `now` (default: config as_of, else the current time)");
+  cmd->add_option("--param", args->params, "Override a param: NAME=VALUE (repeatable)");
+  cmd->add_option("--previous", args->previous, "An earlier decisions file, for previous.* and transitions");
+  cmd->add_option("--out,-o", args->out, "Decisions file, or - for standard output (default: -)");
+  cmd->add_option("--format", args->format, "csv or jsonl (default: from the output's extension)")->check(CLI::IsMember({"csv", "jsonl"}));
+  cmd->add_option("--rejects", args->rejects, "Rejects file (default: beside the output)");
+  cmd->add_flag("--explain", args->explain, "Add the rule that decided each output");
+  cmd->add_option("--threads", args->threads, "Worker threads (default: the cores)");
+  cmd->add_option("--shard", args->shard, "Process shard K/N of the customers");
+  cmd->add_option("--max-errors", args->maxErrors, "Stop with exit 1 once more rows than this are rejected");
+  cmd->add_flag("--quiet,-q", args->quiet, "No summary on stderr");
+  return [args] { return runCommand(*args); };
+}
+
+}  // namespace rekindle::cli
