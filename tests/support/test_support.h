@@ -1,0 +1,45 @@
+// Helpers for tests: run rules in-process to a string, parse CSV output, read files.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rekindle/compiler/compiler.h"
+#include "rekindle/runtime/program.h"
+
+namespace rekindle::test {
+
+std::string sourcePath(const std::string& relative);  // under the repository root
+std::string readText(const std::string& path);
+bool fileExists(const std::string& path);
+std::vector<std::string> listFiles(const std::string& dir, const std::string& suffix);  // sorted
+
+struct RunOutcome {
+  bool ok = false;
+  std::string output;              // the decisions file
+  std::string error;               // fatal problem, or rendered diagnostics
+  std::vector<Diagnostic> diags;
+  std::optional<Program> program;  // when it compiled
+};
+
+struct RunRequest {
+  std::string rulesPath;
+  std::string rulesText;  // when empty, read from rulesPath
+  std::string configPath;
+  std::vector<std::pair<std::string, std::string>> params;
+  bool jsonl = false;
+  bool viaRkb = false;    // compile, serialise, load the bytes back, run that
+  bool explain = false;
+};
+
+RunOutcome runRules(const RunRequest& r);
+
+// RFC 4180 parsing of our own output, for comparisons.
+std::vector<std::vector<std::string>> parseCsv(const std::string& text);
+
+// Runs a command line through the shell; returns its exit status and captured stdout+stderr.
+int runCommand(const std::string& command, std::string& output);
+
+}  // namespace rekindle::test

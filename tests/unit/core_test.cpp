@@ -1,0 +1,139 @@
+// core: civil dates, IANA zones with daylight saving, the time formats of exports, hashes,
+// typo suggestions and diagnostic rendering.
+#include <catch2/catch.hpp>
+
+#include "rekindle/core/diagnostic.h"
+#include "rekindle/core/hash.h"
+#include "rekindle/core/suggest.h"
+#include "rekindle/core/time.h"
+#include "rekindle/core/utf8.h"
+#include "rekindle/core/value.h"
+
+using namespace rekindle;
+
+TEST_CASE("civil dates round trip and know their weekdays", "[core][time]") {
+  CHECK(daysFromCivil(1970, 1, 1) == 0);
+  CHECK(daysFromCivil(2026, 11, 23) == 20780);
+  CivilDate d = civilFromDays(20780);
+  CHECK((d.year == 2026 && d.month == 11 && d.day == 23));
+  CHECK(isoWeekday(20780) == 1);  // 2026-11-23 is a Monday
+  CHECK(isoWeekday(0) == 4);      // 1970-01-01 was a Thursday
+  CHECK(civilFromDays(-1).year == 1969);
+  for (int64_t day = -800000; day < 800000; day += 997) {
+    CivilDate c = civilFromDays(day);
+    REQUIRE(daysFromCivil(c.year, c.month, c.day) == day);
+  }
+  CHECK(validCivil(2024, 2, 29));
+  CHECK_FALSE(validCivil(2026, 2, 29));
+  CHECK_FALSE(validCivil(2026, 4, 31));
+  CHECK(floorDiv(-1, 86400) == -1);
+  CHECK(floorDiv(86399, 86400) == 0);
+}
+
+TEST_CASE("ISO 8601 times, dates, epoch seconds and durations parse exactly", "[core][time]") {
+  TimeZone shanghai = *TimeZone::locate("Asia/Shanghai");
+  CHECK(parseTime("2026-11-23T08:00:00+08:00", shanghai) == 1795392000);
+  CHECK(parseTime("2026-11-23T00:00:00Z", shanghai) == 1795392000);
+  CHECK(parseTime("2026-11-23 08:00:00", shanghai) == 1795392000);   // wall time in the zone
+  CHECK(parseTime("2026-11-23T08:00", shanghai) == 1795392000);
+  CHECK(parseTime("2026-11-23", shanghai) == 1795363200);            // local midnight
+  CHECK(parseTime("1795392000", shanghai) == 1795392000);            // epoch seconds
+  CHECK(parseTime("2026-11-23T08:00:00.750+08:00", shanghai) == 1795392000);  // fraction dropped
+  CHECK(parseTime("2026-11-23T08:00:00+0800", shanghai) == 1795392000);
+  CHECK_FALSE(parseTime("2026-13-01", shanghai));
+  CHECK_FALSE(parseTime("2026-02-30T00:00:00Z", shanghai));
+  CHECK_FALSE(parseTime("yesterday", shanghai));
+  CHECK_FALSE(parseTime("2026-11-23T25:00:00Z", shanghai));
+  CHECK_FALSE(parseTime("", shanghai));
+  CHECK(parseDate("2024-02-29") == daysFromCivil(2024, 2, 29));
+  CHECK_FALSE(parseDate("2023-02-29"));
+  CHECK(parseDuration("90d") == 90 * 86400);
+  CHECK(parseDuration("2w") == 14 * 86400);
+  CHECK(parseDuration("45s") == 45);
+  CHECK_FALSE(parseDuration("d"));
+  CHECK_FALSE(parseDuration("5y"));
+  CHECK(parseWithFormat("19970101", "%Y%m%d", shanghai, true) == daysFromCivil(1997, 1, 1));
+  CHECK(parseWithFormat("01/02/2026 10:30", "%d/%m/%Y %H:%M", TimeZone(), false) == *parseTime("2026-02-01T10:30:00Z", TimeZone()));
+  CHECK_FALSE(parseWithFormat("1997011", "%Y%m%d", shanghai, true));
+}
+
+TEST_CASE("time zones follow daylight saving, not fixed offsets", "[core][time]") {
+  TimeZone paris = *TimeZone::locate("Europe/Paris");
+  int64_t winter = *parseTime("2026-01-15T12:00:00Z", TimeZone());
+  int64_t summer = *parseTime("2026-07-15T12:00:00Z", TimeZone());
+  CHECK(paris.offsetAt(winter) == 3600);
+  CHECK(paris.offsetAt(summer) == 7200);
+  CHECK(formatTime(summer, paris) == "2026-07-15T14:00:00+02:00");
+  // 2026-03-29 02:30 does not exist in Paris: it moves forward to 03:30 (01:30Z).
+  CHECK(parseTime("2026-03-29T02:30:00", paris) == *parseTime("2026-03-29T01:30:00Z", TimeZone()));
+  // 2026-10-25 02:30 happens twice: the earlier one (CEST, 00:30Z) is taken.
+  CHECK(parseTime("2026-10-25T02:30:00", paris) == *parseTime("2026-10-25T00:30:00Z", TimeZone()));
+  CHECK_FALSE(TimeZone::locate("Mars/Olympus_Mons"));
+  CHECK(formatTime(0, TimeZone()) == "1970-01-01T00:00:00Z");
+  CHECK(formatDuration(90 * 86400) == "90d");
+  CHECK(formatDuration(36 * 3600) == "36h");
+  CHECK(formatDuration(61) == "61s");
+}
+
+TEST_CASE("customer buckets are stable and documented", "[core][hash]") {
+  // The reference values of docs/runtime.md: another system reproduces the split with them.
+  CHECK(fnv1a64("") == 0xcbf29ce484222325ULL);
+  CHECK(fnv1a64("a") == 0xaf63dc4c8601ec8cULL);
+  double b = customerBucket("C001", "winback-2026q4");
+  CHECK(b >= 0.0);
+  CHECK(b < 1.0);
+  CHECK(customerBucket("C001", "winback-2026q4") == b);
+  CHECK(customerBucket("C001", "other-salt") != b);
+  // Roughly uniform over sequential ids.
+  int below = 0;
+  for (int i = 0; i < 10000; ++i) below += customerBucket("C" + std::to_string(i), "s") < 0.1;
+  CHECK(below > 900);
+  CHECK(below < 1100);
+}
+
+TEST_CASE("typo suggestions", "[core]") {
+  CHECK(editDistance("emial", "email") == 1);
+  CHECK(closestName("signup_date", {"signup_at", "email", "phone"}) == "signup_at");
+  CHECK(closestName("emial", {"email", "sms"}) == "email");
+  CHECK(closestName("zzz", {"email", "sms"}).empty());
+}
+
+TEST_CASE("UTF-8 validation rejects overlongs, surrogates and truncation", "[core]") {
+  CHECK(findInvalidUtf8("plain") == kValidUtf8);
+  CHECK(findInvalidUtf8("沉睡客户") == kValidUtf8);
+  CHECK(findInvalidUtf8("\xC0\xAF") == 0);          // overlong '/'
+  CHECK(findInvalidUtf8("ab\xED\xA0\x80") == 2);    // UTF-16 surrogate
+  CHECK(findInvalidUtf8("\xF4\x90\x80\x80") == 0);  // above U+10FFFF
+  CHECK(findInvalidUtf8("x\xE6\xB2") == 1);         // truncated
+}
+
+TEST_CASE("values: equality and order as the language defines them", "[core]") {
+  StringPool pool;
+  const std::string* a = pool.intern("gold");
+  CHECK(pool.intern("gold") == a);
+  std::string other = "gold";
+  CHECK(valuesEqual(Value::string(a), Value::string(&other)));
+  CHECK(valuesEqual(Value::integer(2), Value::real(2.0)));
+  CHECK_FALSE(valuesEqual(Value::integer(2), Value::duration(2)));
+  CHECK(compareValues(Value::integer(1), Value::real(1.5)) < 0);
+  CHECK(Type::listOf(Kind::Float, true).str() == "list<float?>");
+  CHECK(Type::listOf(Kind::Event).str() == "events");
+  CHECK(parseTypeName("string?")->nullable);
+  CHECK_FALSE(parseTypeName("strin"));
+}
+
+TEST_CASE("diagnostics render with the source line and a caret range", "[core]") {
+  SourceFile src("r.rules", "let x = 1\nsegment s when 沉睡 > 2\n");
+  Diagnostic d;
+  d.code = "E011";
+  d.file = "r.rules";
+  d.range = SourceRange{{2, 16}, {2, 18}};
+  d.message = "unknown name '沉睡'";
+  d.suggestion = "did you mean 'x'?";
+  std::string r = renderDiagnostic(d, &src, false);
+  CHECK(r == "r.rules:2:16: error[E011]: unknown name '沉睡'\n"
+             " 2 | segment s when 沉睡 > 2\n"
+             "   |                ^^^^\n"  // wide characters get two carets each
+             " = help: did you mean 'x'?\n");
+  CHECK(src.locOf(src.offsetOf(SourceLoc{2, 18})).col == 18);
+}

@@ -1,0 +1,175 @@
+// The VM and the decision engine beyond what source programs can reach: consent is enforced on
+// any bytecode, forged programs fault instead of crashing, lets are computed once and only
+// when used, and and/or short-circuit.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+
+#include "rekindle/runtime/dataset.h"
+#include "rekindle/runtime/engine.h"
+#include "rekindle/runtime/rkb.h"
+#include "rekindle/runtime/vm.h"
+#include "rekindle/runtime/writer.h"
+#include "test_support.h"
+
+using namespace rekindle;
+using namespace rekindle::test;
+
+namespace {
+
+struct Fixture {
+  Config config;
+  Dataset data;
+  Fixture() {
+    std::vector<Diagnostic> diags;
+    auto c = loadConfig(sourcePath("tests/conformance/rekindle.yaml"), diags);
+    REQUIRE(c);
+    config = std::move(*c);
+    std::string fatal;
+    auto d = loadDataset(config, LoadOptions{}, fatal);
+    REQUIRE(d);
+    data = std::move(*d);
+  }
+
+  // A program for this schema with one channel table row `email otherwise`.
+  Program emailForEveryone() {
+    Program p;
+    p.rulesName = "forged";
+    p.files = {"forged.rules"};
+    p.schemaFingerprint = config.schema.fingerprint();
+    p.customerFieldCount = static_cast<uint32_t>(config.schema.customerFields.size());
+    p.eventFieldCount = static_cast<uint32_t>(config.schema.eventFields.size());
+    for (const auto& c : config.channels) p.channels.push_back(c.name);
+    p.tables[1].present = true;
+    p.tables[1].rows.push_back(DecisionRow{0, -1, -1, -1, true, SourceLoc{1, 1}});
+    p.decisionOrder = {1};
+    return p;
+  }
+
+  std::vector<Decision> run(Program p, std::string* error = nullptr) {
+    std::string e = verifyProgram(p);
+    REQUIRE(e.empty());
+    auto exe = Executable::bind(p, config, data.strings, {}, e);
+    REQUIRE(exe);
+    struct Collect : DecisionSink {
+      std::vector<Decision> rows;
+      void write(const Decision& d) override { rows.push_back(d); }
+    } sink;
+    RunSummary summary;
+    std::string fault;
+    bool ok = runDecisions(*exe, data, RunClock::at(*config.asOf, config.zone), sink, summary, fault);
+    if (error) *error = fault;
+    if (!error) REQUIRE(ok);
+    return sink.rows;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("consent is enforced by the runtime on any bytecode", "[vm][consent]") {
+  Fixture f;
+  // The rules say "email for everyone"; the runtime gives email only to those who agreed to it
+  // and have an address: A1, C3, E5, F6 (B2 and D4 did not consent).
+  auto rows = f.run(f.emailForEveryone());
+  REQUIRE(rows.size() == 6);
+  const char* expected[] = {"email", "", "email", "", "email", "email"};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    INFO(f.data.customerId(static_cast<uint32_t>(i)));
+    CHECK((rows[i].channel.isNull() ? std::string() : std::string("email")) == expected[i]);
+    CHECK(rows[i].send == !rows[i].channel.isNull());
+  }
+  // The same through .rkb bytes.
+  std::string error;
+  auto loaded = loadProgram(serializeProgram(f.emailForEveryone()), error);
+  REQUIRE(loaded);
+  auto again = f.run(*loaded);
+  for (size_t i = 0; i < rows.size(); ++i) CHECK(again[i].channel.isNull() == rows[i].channel.isNull());
+}
+
+TEST_CASE("a forged program that misuses types faults cleanly", "[vm]") {
+  Fixture f;
+  Program p = f.emailForEveryone();
+  // let bad = "x" + [1]   — verifies (stack-sound), but the tags do not fit.
+  Constant s;
+  s.kind = Kind::String;
+  s.i = p.addString("x");
+  p.constants.push_back(s);
+  ChunkBuilder b(ChunkKind::Let, "let bad");
+  b.emitA(Opcode::PushConst, 0, SourceLoc{3, 9});
+  b.emit(Opcode::PushTrue, SourceLoc{3, 15});
+  b.emitA(Opcode::MakeList, 1, SourceLoc{3, 15});
+  b.emit(Opcode::Add, SourceLoc{3, 13});
+  b.emit(Opcode::Return, SourceLoc{3, 9});
+  p.chunks.push_back(b.finish());
+  p.lets.push_back(NamedChunk{"bad", 0, Type::of(Kind::Int), SourceLoc{3, 5}, 0});
+  // A segment reads it.
+  ChunkBuilder seg(ChunkKind::Segment, "segment s");
+  seg.emitA(Opcode::LoadLet, 0, SourceLoc{4, 18});
+  seg.emit(Opcode::IsNull, SourceLoc{4, 18});
+  seg.emit(Opcode::Return, SourceLoc{4, 18});
+  p.chunks.push_back(seg.finish());
+  p.segments.push_back(NamedChunk{"s", 1, Type::of(Kind::Bool), SourceLoc{4, 9}, 0});
+  std::string error;
+  f.run(p, &error);
+  CHECK_THAT(error, Catch::Contains("bytecode fault in let bad at 3:13"));
+  CHECK_THAT(error, Catch::Contains("string and list"));
+}
+
+TEST_CASE("a forged let cycle faults instead of recursing forever", "[vm]") {
+  Fixture f;
+  Program p = f.emailForEveryone();
+  ChunkBuilder b(ChunkKind::Let, "let loop");
+  b.emitA(Opcode::LoadLet, 0, SourceLoc{1, 1});
+  b.emit(Opcode::Return, SourceLoc{1, 1});
+  p.chunks.push_back(b.finish());
+  p.lets.push_back(NamedChunk{"loop", 0, Type::of(Kind::Int), SourceLoc{1, 1}, 0});
+  ChunkBuilder seg(ChunkKind::Segment, "segment s");
+  seg.emitA(Opcode::LoadLet, 0, SourceLoc{2, 1});
+  seg.emit(Opcode::IsNull, SourceLoc{2, 1});
+  seg.emit(Opcode::Return, SourceLoc{2, 1});
+  p.chunks.push_back(seg.finish());
+  p.segments.push_back(NamedChunk{"s", 1, Type::of(Kind::Bool), SourceLoc{2, 1}, 0});
+  std::string error;
+  f.run(p, &error);
+  CHECK_THAT(error, Catch::Contains("depends on itself"));
+}
+
+namespace {
+struct CountingTracer : EvalTracer {
+  std::vector<int> lets;
+  void rowTried(TableKind, size_t, const Value&) override {}
+  void rowSkipped(TableKind, size_t, ConsentResult) override {}
+  void letComputed(uint32_t let, const Value&) override { lets.push_back(static_cast<int>(let)); }
+  void fieldRead(uint32_t, const Value&) override {}
+};
+}  // namespace
+
+TEST_CASE("lets are computed at most once and only when used, and and-or short-circuit", "[vm]") {
+  Fixture f;
+  RunRequest r;
+  r.configPath = sourcePath("tests/conformance/rekindle.yaml");
+  r.rulesPath = "lazy.rules";
+  r.rulesText =
+      "let used = count(events)\n"
+      "let unused = sum(events.amount)\n"
+      "let guarded = count(events where kind == \"visit\")\n"
+      "segment twice when used >= 0 and used >= 0\n"
+      "segment short when false and guarded > 0\n";
+  RunOutcome out = runRules(r);
+  REQUIRE(out.ok);
+  std::string e;
+  auto exe = Executable::bind(*out.program, f.config, f.data.strings, {}, e);
+  REQUIRE(exe);
+  Evaluator ev(*exe, f.data, RunClock::at(*f.config.asOf, f.config.zone));
+  CountingTracer tracer;
+  ev.setTracer(&tracer);
+  ev.begin(0);
+  CHECK(ev.segment(0).isTrue());
+  CHECK(ev.segment(1).isFalse());
+  CHECK(ev.segment(0).isTrue());
+  // `used` once (memoised), `unused` never, `guarded` never (behind `false and`).
+  CHECK(tracer.lets == std::vector<int>{0});
+  ev.begin(1);  // a new customer starts afresh
+  ev.segment(0);
+  CHECK(tracer.lets == std::vector<int>{0, 0});
+}
