@@ -224,7 +224,11 @@ int runCommand(const RunArgs& a) {
     printError("the counts do not reconcile (read != decided + rejected); no output was written");
     return kExitErrors;
   }
-  if (rejectsPath.empty() && !data->rejects.empty()) rejectsPath = "rekindle.rejects.csv";
+  // With decisions on standard output and no --rejects, rejected rows are reported on stderr
+  // rather than dropped into the working directory.
+  if (rejectsPath.empty())
+    for (const auto& r : data->rejects)
+      fmt::print(stderr, "rejected: {}:{}: {}{}\n", r.file, r.line, r.field.empty() ? "" : r.field + ": ", r.reason);
   AtomicFile rejects;
   if (!rejectsPath.empty()) {
     if (!rejects.open(rejectsPath, error)) {
