@@ -25,13 +25,10 @@ useDecl
   : USE IDENT ('.' IDENT)* (AS alias=IDENT)?
   ;
 
+// The value must be a literal, a negated literal or a list of those; the checker says so
+// (E031) rather than the parser, which could only say "unexpected".
 paramDecl
-  : PARAM name=IDENT '=' paramValue
-  ;
-
-paramValue
-  : MINUS? literal
-  | '[' (paramValue (',' paramValue)* ','?)? ']'
+  : PARAM name=IDENT '=' expr
   ;
 
 letDecl
@@ -75,8 +72,8 @@ holdoutDecl
 //   >  not  >  and  >  or  >  where
 expr
   : primary                                                   # primaryExpr
-  | expr '.' name=IDENT '(' argList? ')'                      # methodCallExpr
-  | expr '.' name=IDENT                                       # memberExpr
+  | expr '.' name=memberName '(' argList? ')'                 # methodCallExpr
+  | expr '.' name=memberName                                  # memberExpr
   | MINUS expr                                                # negateExpr
   | expr op=(STAR | SLASH | PERCENT_SIGN) expr                # mulExpr
   | expr op=(PLUS | MINUS) expr                               # addExpr
@@ -104,6 +101,14 @@ primary
 
 argList
   : expr (',' expr)*
+  ;
+
+// After a dot any word is a name: events.channel, previous.stage, previous.segment.
+memberName
+  : IDENT | RULES | VERSION | USE | AS | PARAM | LET | SEGMENT | STAGE | CHANNEL | OFFER | END
+  | WHEN | OTHERWISE | LIMIT | RANK | BY | ASC | DESC | CAP | PER | CALENDAR | HOLDOUT | SALT
+  | WHERE | AND | OR | NOT | IN | IS | NULL_LIT | TRUE_LIT | FALSE_LIT | NONE | NOW | TODAY
+  | PREVIOUS
   ;
 
 literal

@@ -10,6 +10,12 @@
 
 namespace rekindle {
 
+// An edge of the dependency graph: the node read, and where it was read.
+struct Dependency {
+  int node = -1;
+  SourceRange range;
+};
+
 struct CheckedLet {
   const ast::LetDecl* decl = nullptr;
   std::string name;       // as output and in disassembly: "idle", "lifecycle.idle"
@@ -18,7 +24,7 @@ struct CheckedLet {
   bool used = false;      // prelude lets are emitted only when used
   int state = 0;          // 0 unchecked, 1 checking, 2 checked
   Type type;
-  std::vector<int> deps;  // dependency-graph nodes it reads
+  std::vector<Dependency> deps;  // dependency-graph nodes it reads
 };
 
 struct CheckedProgram {

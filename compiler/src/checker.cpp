@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "checked.h"
+#include "rekindle/runtime/vm.h"
 #include "rekindle/stdlib/builtins.h"
 
 namespace rekindle {
@@ -76,7 +77,7 @@ class Checker {
 
  private:
   struct Ctx {
-    std::vector<int>* deps = nullptr;
+    std::vector<Dependency>* deps = nullptr;
     bool element = false;       // inside a where/streak condition: event fields in scope
     uint32_t file = 0;          // 0 main; prelude file index otherwise
     const std::unordered_map<std::string, int>* preludeScope = nullptr;
@@ -142,6 +143,7 @@ class Checker {
           !(isNativeModule(use.path[1]) || preludeSource(use.path[1]))) {
         error(ErrorCode::UnknownModule, use.pathRange, "unknown module '" + path + "'",
               "the standard modules are std.rfm, std.clv and std.lifecycle");
+        modules_[use.effectiveAlias()] = "";  // known to be broken: its uses are not reported again
         continue;
       }
       std::string alias = use.effectiveAlias();
@@ -241,6 +243,7 @@ class Checker {
       out_.paramTypes.push_back(t);
       paramSymbol_.push_back(addSymbol(SymbolKind::Param, p.name, main_.path, p.nameRange, t, "param (overridable with --param)"));
     }
+    checkConfigParams();
     for (const auto& l : main_.lets) {
       if (nameTaken(l.name, l.nameRange, "let")) continue;
       CheckedLet cl;
@@ -303,6 +306,40 @@ class Checker {
     }
   }
 
+  // The config's `params:` must fit the types the rules declare: found by lint, not at 2am.
+  void checkConfigParams() {
+    StringPool scratch;
+    for (const auto& setting : config_.params) {
+      auto it = paramIndex_.find(setting.name);
+      if (it == paramIndex_.end()) continue;
+      const Type& t = out_.paramTypes[it->second];
+      if (t.kind == Kind::Null) continue;  // the declaration itself is wrong, already reported
+      std::string why;
+      bool ok = true;
+      if (t.kind == Kind::List) {
+        std::string_view rest = setting.text;
+        while (ok) {
+          size_t comma = rest.find(',');
+          ok = parseParamValue(rest.substr(0, comma), t.element(), config_.zone, scratch, why).has_value();
+          if (comma == std::string_view::npos) break;
+          rest.remove_prefix(comma + 1);
+        }
+      } else {
+        ok = parseParamValue(setting.text, t, config_.zone, scratch, why).has_value();
+      }
+      if (ok) continue;
+      Diagnostic d;
+      d.severity = Severity::Error;
+      d.code = errorCodeString(ErrorCode::BadParamValue);
+      d.file = config_.path;
+      d.range = SourceRange{{uint32_t(setting.line), 3}, {uint32_t(setting.line), 3 + uint32_t(setting.name.size())}};
+      d.message = fmt::format("config param '{}' does not fit its declaration: {}", setting.name, why);
+      d.notes.push_back(DiagnosticNote{main_.path, out_.params[it->second]->nameRange,
+                                       fmt::format("declared here as {}", t.str())});
+      diags_.push_back(std::move(d));
+    }
+  }
+
   Type paramType(const Expr& v) {
     if (v.kind == ExprKind::Literal) {
       if (v.lit.kind == Kind::Null || v.lit.kind == Kind::None) {
@@ -312,7 +349,7 @@ class Checker {
       if (v.lit.kind == Kind::Time && !v.lit.timeHasZone) fixLocalTime(const_cast<Expr&>(v));
       return Type::of(v.lit.kind);
     }
-    if (v.kind == ExprKind::Unary) {
+    if (v.kind == ExprKind::Unary && v.op == Op::Neg && v.args[0]->kind == ExprKind::Literal) {
       Type t = paramType(*v.args[0]);
       if (t.kind != Kind::Int && t.kind != Kind::Float && t.kind != Kind::Duration)
         error(ErrorCode::BadParamValue, v.range, "only numbers and durations can be negative");
@@ -332,7 +369,8 @@ class Checker {
       if (elem == Kind::Null) error(ErrorCode::BadParamValue, v.range, "an empty list param has no element type");
       return Type::listOf(elem);
     }
-    error(ErrorCode::BadParamValue, v.range, "a param's value must be a literal");
+    error(ErrorCode::BadParamValue, v.range, "a param's value must be a literal",
+          "a param is a constant the config or --param can override; compute values with `let`");
     return Type::of(Kind::Null);
   }
 
@@ -350,7 +388,7 @@ class Checker {
     if (cl.state == 1) return Type::of(Kind::Null);  // a cycle; reported by orderDecisions
     cl.state = 1;
     Ctx ctx;
-    std::vector<int> deps;
+    std::vector<Dependency> deps;
     ctx.deps = &deps;
     ctx.file = cl.file;
     if (cl.fromPrelude) {
@@ -383,8 +421,12 @@ class Checker {
   }
 
   void requireBool(const Expr& e, const Type& t, const char* what, uint32_t file) {
-    if (t.kind != Kind::Bool && t.kind != Kind::Null && !invalid_.count(&e))
-      error(ErrorCode::NotBool, e.range, fmt::format("{} must be a bool, not {}", what, describe(t)), "", file);
+    if (t.kind != Kind::Bool && t.kind != Kind::Null && !invalid_.count(&e)) {
+      std::string help;
+      if (t.kind == Kind::List) help = "to ask whether there are any, write exists(...)";
+      else if (t.nullable) help = "to ask whether it has a value, write `... is not null`";
+      error(ErrorCode::NotBool, e.range, fmt::format("{} must be a bool, not {}", what, describe(t)), help, file);
+    }
   }
 
   void checkTable(int k) {
@@ -395,12 +437,12 @@ class Checker {
     for (const auto& row : t->rows) {
       if (k == 1 && row.outcome != "none" && !config_.channel(row.outcome)) {
         error(ErrorCode::UnknownChannel, row.outcomeRange, "unknown channel '" + row.outcome + "'",
-              didYouMean(row.outcome, out_.channels).empty() ? "channels come from the config's `channels:`"
+              didYouMean(row.outcome, out_.channels).empty() ? "the config's channels are: " + joined(out_.channels) + " (and `none`)"
                                                               : didYouMean(row.outcome, out_.channels));
       }
       if (k == 2 && row.outcome != "none" && !config_.offer(row.outcome)) {
         error(ErrorCode::UnknownOffer, row.outcomeRange, "unknown offer '" + row.outcome + "'",
-              didYouMean(row.outcome, out_.offers).empty() ? "offers come from the config's `offers:`"
+              didYouMean(row.outcome, out_.offers).empty() ? "the config's offers are: " + joined(out_.offers) + " (and `none`)"
                                                             : didYouMean(row.outcome, out_.offers));
       }
       if (k == 1 && row.outcome != "none") {
@@ -429,6 +471,13 @@ class Checker {
     }
   }
 
+  static std::string joined(const std::vector<std::string>& v) {
+    if (v.empty()) return "(none declared)";
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+    return out;
+  }
+
   static int indexOf(const std::vector<std::string>& v, const std::string& s) {
     auto it = std::find(v.begin(), v.end(), s);
     return it == v.end() ? -1 : static_cast<int>(it - v.begin());
@@ -449,7 +498,7 @@ class Checker {
       }
       if (cap->condition) {
         Ctx ctx;
-        std::vector<int> deps;
+        std::vector<Dependency> deps;
         ctx.deps = &deps;
         Expr& cond = *const_cast<Expr*>(cap->condition.get());
         Type t = check(cond, ctx);
@@ -502,6 +551,21 @@ class Checker {
       case ExprKind::Name: return checkName(e, ctx, expectEnum);
       case ExprKind::Decision: {
         int k = static_cast<int>(e.decision);
+        // Inside a where/streak condition an event field called `channel` (or `stage`,
+        // `offer`) is the event's: fields shadow everything there.
+        if (ctx.element && schema_.eventField(e.name) >= 0) {
+          int f = schema_.eventField(e.name);
+          e.ref = {RefKind::EventField, f};
+          reference(ctx, e.range, eventSymbol_[f]);
+          return set(e, schema_.eventFields[f].type);
+        }
+        // Without that table, a customer field of the same name is what the rules mean.
+        if (!out_.tables[k] && schema_.customerField(e.name) >= 0) {
+          int f = schema_.customerField(e.name);
+          e.ref = {RefKind::CustomerField, f};
+          reference(ctx, e.range, fieldSymbol_[f]);
+          return set(e, schema_.customerFields[f].type);
+        }
         if (!out_.tables[k]) {
           error(ErrorCode::MissingTable, e.range, fmt::format("`{}` is used but there is no {} table", e.name, e.name), "", ctx.file);
           return invalid(e);
@@ -510,7 +574,7 @@ class Checker {
           error(ErrorCode::MissingTable, e.range, "a prelude cannot read decisions", "", ctx.file);
           return invalid(e);
         }
-        if (ctx.deps) ctx.deps->push_back(out_.tableNode(k));
+        if (ctx.deps) ctx.deps->push_back({out_.tableNode(k), e.range});
         Kind kind = k == 0 ? Kind::Stage : k == 1 ? Kind::Channel : Kind::Offer;
         return set(e, Type::of(kind, tableNullable(k)));
       }
@@ -606,7 +670,7 @@ class Checker {
   Type useLet(Expr& e, Ctx& ctx, int idx) {
     e.ref = {RefKind::Let, idx};
     out_.lets[idx].used = true;
-    if (ctx.deps) ctx.deps->push_back(out_.letNode(idx));
+    if (ctx.deps) ctx.deps->push_back({out_.letNode(idx), e.range});
     reference(ctx, e.nameRange, letSymbol_[idx]);
     Type t = checkLet(idx);
     if (out_.lets[idx].state == 1) {
@@ -658,7 +722,7 @@ class Checker {
       if (auto it = letIndex_.find(n); it != letIndex_.end()) return useLet(e, ctx, it->second);
       if (auto it = segIndex_.find(n); it != segIndex_.end()) {
         e.ref = {RefKind::Segment, it->second};
-        if (ctx.deps) ctx.deps->push_back(out_.segmentNode(it->second));
+        if (ctx.deps) ctx.deps->push_back({out_.segmentNode(it->second), e.range});
         reference(ctx, e.range, segmentSymbol_[it->second]);
         if (segState_[it->second] == 0) checkSegment(it->second);
         return set(e, Type::of(Kind::Bool));
@@ -709,6 +773,7 @@ class Checker {
     if (base.kind == ExprKind::Name && modules_.count(base.name) && !letIndex_.count(base.name)) {
       base.ref = {RefKind::Module, 0};
       const std::string& module = modules_.at(base.name);
+      if (module.empty()) return invalid(e);  // an unknown module, already reported
       if (preludeSource(module)) {
         auto& scope = preludeScopes_[base.name];
         auto it = scope.find(e.name);
@@ -772,6 +837,7 @@ class Checker {
     if (base.kind == ExprKind::Name && modules_.count(base.name)) {
       base.ref = {RefKind::Module, 0};
       const std::string& module = modules_.at(base.name);
+      if (module.empty()) return invalid(e);
       if (preludeSource(module)) {
         error(ErrorCode::UnknownFunction, e.nameRange, fmt::format("std.{} has no functions; '{}' is a value: {}.{}", module, e.name, base.name, e.name), "", ctx.file);
         return invalid(e);
@@ -829,9 +895,11 @@ class Checker {
       for (int c : cands) counts.insert(builtins()[c].params.size());
       std::string want;
       for (size_t n : counts) want += (want.empty() ? "" : " or ") + std::to_string(n);
+      std::string sigs;
+      for (int c : cands) sigs += (sigs.empty() ? "" : "; ") + builtins()[c].signature;
       error(ErrorCode::WrongArgCount, e.range, fmt::format("{} takes {} argument{}, {} given", qualified, want,
                                                            want == "1" ? "" : "s", argc),
-            first.signature, ctx.file);
+            sigs, ctx.file);
       return invalid(e);
     }
     for (int c : byCount) {
@@ -964,9 +1032,11 @@ class Checker {
     Type lt, rt;
     if (equality && contextual(r) && !contextual(l)) {
       lt = check(l, ctx);
+      if (invalid_.count(&l)) return invalid(e);  // the right side's meaning depended on it
       rt = check(r, ctx, lt.kind == Kind::List ? lt.elem : lt.kind);
     } else if (equality && contextual(l) && !contextual(r)) {
       rt = check(r, ctx);
+      if (invalid_.count(&r)) return invalid(e);
       Kind want = rt.kind == Kind::List ? rt.elem : rt.kind;
       lt = check(l, ctx, want);
     } else {
@@ -1006,7 +1076,7 @@ class Checker {
           if (lt.kind == Kind::Duration && rt.isNumeric())
             help = "durations compare with durations: write 90d, not 90";
           else if (rt.kind == Kind::Duration && lt.isNumeric())
-            help = "the left side is a number: compare it with a number, or turn a time into days with days_since(t)";
+            help = "the left side is a number: compare it with a number (90, not 90d)";
           else if ((lt.kind == Kind::Time && rt.kind == Kind::Date) || (lt.kind == Kind::Date && rt.kind == Kind::Time))
             help = "compare date(t) with a date, or a time with a time literal (2026-01-01T00:00:00)";
           else if (lt.isEnum() || rt.isEnum())
@@ -1092,10 +1162,13 @@ class Checker {
   void orderDecisions() {
     const int L = static_cast<int>(out_.lets.size()), S = static_cast<int>(out_.segments.size());
     const int N = L + S + 3;
+    std::vector<const std::vector<Dependency>*> deps(N);
+    for (int i = 0; i < L; ++i) deps[i] = &out_.lets[i].deps;
+    for (int i = 0; i < S; ++i) deps[L + i] = &segDeps_[i];
+    for (int k = 0; k < 3; ++k) deps[L + S + k] = &tableDeps_[k];
     std::vector<std::vector<int>> edges(N);
-    for (int i = 0; i < L; ++i) edges[i] = out_.lets[i].deps;
-    for (int i = 0; i < S; ++i) edges[L + i] = segDeps_[i];
-    for (int k = 0; k < 3; ++k) edges[L + S + k] = tableDeps_[k];
+    for (int v = 0; v < N; ++v)
+      for (const Dependency& d : *deps[v]) edges[v].push_back(d.node);
     auto nodeName = [&](int n) -> std::string {
       if (n < L) return "let " + out_.lets[n].name;
       if (n < L + S) return "segment " + out_.segments[n - L]->name;
@@ -1161,7 +1234,14 @@ class Checker {
       std::string text;
       for (int n : path) text += nodeName(n) + " -> ";
       text += nodeName(start);
+      // Point at the reference that starts the cycle: in `let a = b + 1`, at `b`.
       auto [range, file] = nodeRange(start);
+      int next = path.size() > 1 ? path[1] : start;
+      for (const Dependency& d : *deps[start])
+        if (d.node == next) {
+          range = d.range;
+          break;
+        }
       error(ErrorCode::DependencyCycle, range, "dependency cycle: " + text,
             "a let, segment or decision cannot depend on itself, directly or through others", file);
     }
@@ -1212,9 +1292,9 @@ class Checker {
   std::unordered_map<std::string, std::string> modules_;
   std::unordered_map<std::string, std::unordered_map<std::string, int>> preludeScopes_;
   std::unordered_map<std::string, uint32_t> preludeFile_;
-  std::vector<std::vector<int>> segDeps_;
+  std::vector<std::vector<Dependency>> segDeps_;
   std::vector<int> segState_;
-  std::vector<int> tableDeps_[3];
+  std::vector<Dependency> tableDeps_[3];
   std::set<const Expr*> invalid_;  // expressions already reported: no cascade of errors
 
   std::vector<int> letSymbol_, segmentSymbol_, paramSymbol_, stageSymbol_, fieldSymbol_, eventSymbol_,

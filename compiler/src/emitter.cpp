@@ -157,7 +157,9 @@ class Emitter {
         emitRef(b, e, at);
         return;
       case ExprKind::Decision:
-        b.emitA(Opcode::LoadDecision, static_cast<uint32_t>(e.decision), at);
+        // `channel` may have resolved to a field of that name (see the checker).
+        if (e.ref.kind == RefKind::EventField || e.ref.kind == RefKind::CustomerField) emitRef(b, e, at);
+        else b.emitA(Opcode::LoadDecision, static_cast<uint32_t>(e.decision), at);
         return;
       case ExprKind::Now:
         b.emit(Opcode::LoadNow, at);

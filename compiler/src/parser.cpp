@@ -11,6 +11,7 @@
 #include "RekindleLexer.h"
 #include "RekindleParser.h"
 #include "rekindle/compiler/compiler.h"
+#include "rekindle/core/suggest.h"
 #include "rekindle/core/time.h"
 #include "rekindle/core/utf8.h"
 
@@ -105,6 +106,24 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
         }
       }
       if (!want.empty()) message += "; expected " + want;
+      // A misspelt keyword (`otherwize`): suggest the expected keyword it is closest to.
+      if (offending && offending->getType() == RekindleLexer::IDENT) {
+        std::vector<std::string> keywords;
+        for (int t : types) {
+          std::string lit(parser->getVocabulary().getLiteralName(t));
+          if (lit.size() > 2 && lit.front() == '\'' && std::isalpha(static_cast<unsigned char>(lit[1])))
+            keywords.push_back(lit.substr(1, lit.size() - 2));
+        }
+        std::string near = closestName(offending->getText(), keywords);
+        if (!near.empty()) help = "did you mean '" + near + "'?";
+      }
+      // `10%3` lexes as the percentage 10% followed by 3.
+      if (offending && offending->getTokenIndex() > 0) {
+        antlr4::Token* before = parser->getTokenStream()->get(offending->getTokenIndex() - 1);
+        if (before && before->getType() == RekindleLexer::PERCENT &&
+            (offending->getType() == RekindleLexer::INT || offending->getType() == RekindleLexer::FLOAT || offending->getType() == RekindleLexer::IDENT))
+          help = "`" + before->getText() + "` is a percentage; write the remainder with spaces: `a % b`";
+      }
       if (offending && offending->getType() == RekindleLexer::ASSIGN)
         help = "compare with `==`; a single `=` only appears in `let` and `param`";
       if (offending && offending->getType() == RekindleLexer::PERCENT && msg.find("extraneous") == std::string::npos)
@@ -164,8 +183,8 @@ class AstBuilder {
         param.range = ctxRange(pd);
         param.name = pd->name ? pd->name->getText() : "";
         if (pd->name) param.nameRange = tokenRange(pd->name);
-        if (!pd->paramValue()) continue;
-        param.value = paramValue(pd->paramValue());
+        if (!pd->expr()) continue;
+        param.value = expr(pd->expr());
         m.order.emplace_back(ast::DeclKind::Param, m.params.size());
         m.params.push_back(std::move(param));
       } else if (auto* ld = d->letDecl()) {
@@ -399,23 +418,6 @@ class AstBuilder {
     return e;
   }
 
-  ast::ExprPtr paramValue(RekindleParser::ParamValueContext* ctx) {
-    if (ctx->literal()) {
-      auto lit = node(ast::ExprKind::Literal, ctxRange(ctx->literal()));
-      lit->lit = literal(ctx->literal());
-      if (ctx->MINUS()) {
-        auto neg = node(ast::ExprKind::Unary, ctxRange(ctx));
-        neg->op = ast::Op::Neg;
-        neg->args.push_back(std::move(lit));
-        return neg;
-      }
-      return lit;
-    }
-    auto list = node(ast::ExprKind::List, ctxRange(ctx));
-    for (auto* v : ctx->paramValue()) list->args.push_back(paramValue(v));
-    return list;
-  }
-
   ast::ExprPtr binary(ast::Op op, antlr4::ParserRuleContext* ctx, RekindleParser::ExprContext* l, RekindleParser::ExprContext* r) {
     auto e = node(ast::ExprKind::Binary, ctxRange(ctx));
     e->op = op;
@@ -437,7 +439,7 @@ class AstBuilder {
     if (auto* c = dynamic_cast<P::MethodCallExprContext*>(ctx)) {
       auto e = node(ast::ExprKind::MethodCall, ctxRange(c));
       e->name = c->name->getText();
-      e->nameRange = tokenRange(c->name);
+      e->nameRange = ctxRange(c->name);
       e->args.push_back(expr(c->expr()));
       if (c->argList())
         for (auto* a : c->argList()->expr()) e->args.push_back(expr(a));
@@ -446,7 +448,7 @@ class AstBuilder {
     if (auto* c = dynamic_cast<P::MemberExprContext*>(ctx)) {
       auto e = node(ast::ExprKind::Member, ctxRange(c));
       e->name = c->name->getText();
-      e->nameRange = tokenRange(c->name);
+      e->nameRange = ctxRange(c->name);
       e->args.push_back(expr(c->expr()));
       return e;
     }
@@ -665,17 +667,57 @@ ParseResult parseRules(const SourceFile& source, const ParseLimits& limits) {
   std::vector<std::unique_ptr<antlr4::Token>> tokens = lexer.getAllTokens();
   // Our lexer reports what it cannot tokenise, then the parser sees a cleaned stream.
   std::vector<std::unique_ptr<antlr4::Token>> clean;
-  for (auto& t : tokens) {
+  std::vector<uint32_t> badLines;  // lines with a lexical error: parser errors there are echoes
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    auto& t = tokens[i];
     if (t->getType() == RekindleLexer::BAD_CHAR) {
       std::string ch = t->getText();
+      SourceRange range = tokenRange(t.get());
+      badLines.push_back(range.begin.line);
+      if (ch == "'") {
+        // 'gold': one error for the whole single-quoted text, which then reads as a string.
+        size_t close = i + 1;
+        while (close < tokens.size() && tokens[close]->getLine() == t->getLine() &&
+               !(tokens[close]->getType() == RekindleLexer::BAD_CHAR && tokens[close]->getText() == "'"))
+          ++close;
+        if (close < tokens.size() && tokens[close]->getLine() == t->getLine()) {
+          range.end = tokenRange(tokens[close].get()).end;
+          result.diags.push_back(makeDiag(ErrorCode::BadCharacter, source.path(), range,
+                                          "strings use double quotes, not single quotes", "write \"...\""));
+          std::string text = "\"";
+          for (size_t k = i + 1; k < close; ++k) text += tokens[k]->getText();
+          text += "\"";
+          auto* str = static_cast<antlr4::CommonToken*>(tokens[close].get());
+          str->setType(RekindleLexer::STRING);
+          str->setText(text);
+          str->setStartIndex(t->getStartIndex());
+          str->setCharPositionInLine(t->getCharPositionInLine());
+          i = close - 1;  // the tokens in between are dropped; the closing one is the string
+          continue;
+        }
+        result.diags.push_back(makeDiag(ErrorCode::BadCharacter, source.path(), range,
+                                        "unexpected character '''", "strings use double quotes: \"...\""));
+        continue;
+      }
+      // A run of bad characters (`&&`, `||`) is one mistake.
+      size_t last = i;
+      while (last + 1 < tokens.size() && tokens[last + 1]->getType() == RekindleLexer::BAD_CHAR &&
+             tokens[last + 1]->getStartIndex() == tokens[last]->getStopIndex() + 1)
+        ++last;
+      std::string run;
+      for (size_t k = i; k <= last; ++k) run += tokens[k]->getText();
+      range.end = tokenRange(tokens[last].get()).end;
       std::string help;
-      if (ch == "'") help = "strings use double quotes: \"...\"";
-      else if (ch == "&" || ch == "|" || ch == "!") help = "write `and`, `or`, `not`";
-      result.diags.push_back(makeDiag(ErrorCode::BadCharacter, source.path(), tokenRange(t.get()),
-                                      "unexpected character '" + ch + "'", help));
+      if (run == "&&" || run == "&") help = "write `and`";
+      else if (run == "||" || run == "|") help = "write `or`";
+      else if (run == "!") help = "write `not`, or `!=` for not equal";
+      result.diags.push_back(makeDiag(ErrorCode::BadCharacter, source.path(), range,
+                                      "unexpected '" + run + "'", help));
+      i = last;
       continue;
     }
     if (t->getType() == RekindleLexer::UNTERMINATED_STRING) {
+      badLines.push_back(static_cast<uint32_t>(t->getLine()));
       result.diags.push_back(makeDiag(ErrorCode::UnterminatedString, source.path(), tokenRange(t.get()),
                                       "this string has no closing quote on its line"));
       static_cast<antlr4::CommonToken*>(t.get())->setType(RekindleLexer::STRING);
@@ -733,12 +775,10 @@ ParseResult parseRules(const SourceFile& source, const ParseLimits& limits) {
     }
     parser.removeErrorListeners();
   }
-  // Syntax errors at a token our lexer already reported are the same problem, said twice.
+  // Syntax errors on a line where our lexer already found a problem are its echoes.
   for (auto& d : syntax) {
-    bool dup = false;
-    for (const auto& l : result.diags)
-      if (l.range.begin == d.range.begin) dup = true;
-    if (!dup) result.diags.push_back(std::move(d));
+    bool echo = std::find(badLines.begin(), badLines.end(), d.range.begin.line) != badLines.end();
+    if (!echo) result.diags.push_back(std::move(d));
   }
   if (tree) {
     AstBuilder builder(source, result.diags);

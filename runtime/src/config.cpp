@@ -454,7 +454,7 @@ std::optional<Config> parseConfig(const std::string& path, const std::string& te
       if (!ps.IsMap()) r.error(ps, "params must map parameter names to values");
       else for (const auto& kv : ps)
         if (auto s = r.scalar(kv.second, "params." + kv.first.as<std::string>()))
-          cfg.params.emplace_back(kv.first.as<std::string>(), *s);
+          cfg.params.push_back(ParamSetting{kv.first.as<std::string>(), *s, kv.first.Mark().line + 1});
     }
 
     if (YAML::Node rfm = root["rfm"]) {

@@ -20,21 +20,27 @@ static_assert(kInputPadding >= 16, "NumberTextFinder reads 16 bytes at a time");
 namespace {
 
 std::string describeError(simdjson::error_code code) {
-  // simdjson's wording for this one is long; the reader's callers match on the short form.
+  // The same short reason as the CSV reader gives, rather than simdjson's longer wording.
   if (code == simdjson::UTF8_ERROR) return "invalid UTF-8";
   return simdjson::error_message(code);
 }
 
 const char* describeType(simdjson::dom::element_type type) {
   switch (type) {
-    case simdjson::dom::element_type::ARRAY: return "an array";
-    case simdjson::dom::element_type::OBJECT: return "an object";
-    case simdjson::dom::element_type::STRING: return "a string";
+    case simdjson::dom::element_type::ARRAY:
+      return "an array";
+    case simdjson::dom::element_type::OBJECT:
+      return "an object";
+    case simdjson::dom::element_type::STRING:
+      return "a string";
     case simdjson::dom::element_type::INT64:
     case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE: return "a number";
-    case simdjson::dom::element_type::BOOL: return "a boolean";
-    case simdjson::dom::element_type::NULL_VALUE: return "null";
+    case simdjson::dom::element_type::DOUBLE:
+      return "a number";
+    case simdjson::dom::element_type::BOOL:
+      return "a boolean";
+    case simdjson::dom::element_type::NULL_VALUE:
+      return "null";
   }
   return "a value";
 }
@@ -56,7 +62,9 @@ bool sameBytes(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool isJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool isJsonSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 // The DOM keeps a number's parsed value but not its text, and the loader wants the text (a
 // price of 19.90 must not become 19.9000000000000003 or 19.9 depending on who formats it).
@@ -106,8 +114,8 @@ class NumberTextFinder {
 
   void skipString() {
     ++p_;  // the opening quote
-    // The document is valid, so a closing quote exists before the end of the line, and the
-    // buffer's padding makes reading up to 15 bytes past it safe.
+           // The document is valid, so a closing quote exists before the end of the line, and the
+           // buffer's padding makes reading up to 15 bytes past it safe.
 #ifdef __SSE2__
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i backslash = _mm_set1_epi8('\\');
@@ -368,8 +376,8 @@ bool JsonlReader::next(std::vector<RawValue>& values, RecordInfo& info) {
         case simdjson::dom::element_type::OBJECT:
         case simdjson::dom::element_type::ARRAY:
           reject(info,
-                 "field '" + std::string(field.key) + "' is " +
-                     describeType(field.value.type()) + ", expected a scalar",
+                 "field '" + std::string(field.key) + "' is " + describeType(field.value.type()) +
+                     ", expected a scalar",
                  std::string(field.key));
           return true;
       }

@@ -25,7 +25,9 @@ namespace {
 // compressed reads.
 constexpr unsigned kGzipBufferBytes = 256 * 1024;
 
-gzFile asGzip(void* gz) { return static_cast<gzFile>(gz); }
+gzFile asGzip(void* gz) {
+  return static_cast<gzFile>(gz);
+}
 
 bool endsWithIgnoringCase(const std::string& text, const char* suffix) {
   const size_t n = std::strlen(suffix);
@@ -57,8 +59,7 @@ BlockInput::~BlockInput() {
   }
 }
 
-bool BlockInput::open(const std::string& path, bool gzip, size_t blockBytes,
-                      std::string& error) {
+bool BlockInput::open(const std::string& path, bool gzip, size_t blockBytes, std::string& error) {
   path_ = path;
   blockBytes_ = std::max<size_t>(blockBytes, 1);
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -231,8 +232,7 @@ std::unique_ptr<RecordReader> RecordReader::open(const SourceOptions& options,
   const bool gzip = endsWithIgnoringCase(options.path, ".gz");
   SourceFormat format = options.format;
   if (format == SourceFormat::Auto) {
-    const std::string inner =
-        gzip ? options.path.substr(0, options.path.size() - 3) : options.path;
+    const std::string inner = gzip ? options.path.substr(0, options.path.size() - 3) : options.path;
     format = endsWithIgnoringCase(inner, ".jsonl") || endsWithIgnoringCase(inner, ".ndjson")
                  ? SourceFormat::Jsonl
                  : SourceFormat::Csv;

@@ -80,8 +80,7 @@ size_t skipByteOrderMark(BlockInput& input);
 // The per-format readers. `input` is open and positioned at the start of the file.
 std::unique_ptr<RecordReader> openCsvReader(const SourceOptions& options,
                                             const std::vector<std::string>& wanted,
-                                            std::unique_ptr<BlockInput> input,
-                                            std::string& error);
+                                            std::unique_ptr<BlockInput> input, std::string& error);
 std::unique_ptr<RecordReader> openJsonlReader(const SourceOptions& options,
                                               const std::vector<std::string>& wanted,
                                               std::unique_ptr<BlockInput> input,

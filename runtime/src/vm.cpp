@@ -37,14 +37,22 @@ std::optional<Value> parseParamValue(std::string_view text, const Type& type, co
   RawValue raw;
   raw.kind = RawKind::Text;
   raw.text = text;
+  std::string ignored;
+  std::optional<Value> v;
   if (type.kind == Kind::Float && !text.empty() && text.back() == '%') {
     std::string num(text.substr(0, text.size() - 1));
     raw.text = num;
-    auto v = convertValue(raw, f, zone, pool, error);
-    if (!v) return std::nullopt;
-    return Value::real(v->f / 100.0);
+    v = convertValue(raw, f, zone, pool, ignored);
+    if (v) v = Value::real(v->f / 100.0);
+  } else {
+    v = convertValue(raw, f, zone, pool, ignored);
   }
-  return convertValue(raw, f, zone, pool, error);
+  if (!v) {
+    static const char* kArticle[] = {"", "a bool", "an int", "a number", "a string", "a time", "a date", "a duration"};
+    int k = static_cast<int>(type.kind);
+    error = fmt::format("'{}' is not {}", text, k >= 1 && k <= 7 ? kArticle[k] : type.str().c_str());
+  }
+  return v;
 }
 
 std::optional<Executable> Executable::bind(const Program& program, const Config& config, StringPool& pool,
@@ -107,7 +115,8 @@ std::optional<Executable> Executable::bind(const Program& program, const Config&
   }
   // Overrides: the config's params, then the command line's. One config serves many rules
   // files, so a config param these rules do not declare is not theirs; a --param is a typo.
-  std::vector<std::pair<std::string, std::string>> all = config.params;
+  std::vector<std::pair<std::string, std::string>> all;
+  for (const auto& p : config.params) all.emplace_back(p.name, p.text);
   all.insert(all.end(), overrides.begin(), overrides.end());
   for (size_t n = 0; n < all.size(); ++n) {
     const auto& [name, text] = all[n];
@@ -133,7 +142,7 @@ std::optional<Executable> Executable::bind(const Program& program, const Config&
         std::string why;
         auto v = parseParamValue(item, pd.type.element(), config.zone, pool, why);
         if (!v) {
-          error = "param '" + name + "': " + why;
+          error = std::string(fromConfig ? "config param '" : "--param '") + name + "': " + why;
           return std::nullopt;
         }
         list->items.push_back(*v);
@@ -146,7 +155,7 @@ std::optional<Executable> Executable::bind(const Program& program, const Config&
       std::string why;
       auto v = parseParamValue(text, pd.type, config.zone, pool, why);
       if (!v) {
-        error = "param '" + name + "' must be a " + pd.type.str() + ": " + why;
+        error = std::string(fromConfig ? "config param '" : "--param '") + name + "': " + why;
         return std::nullopt;
       }
       x.params_[k] = *v;
@@ -341,10 +350,16 @@ namespace {
 
 bool isNum(const Value& v) { return v.tag == Kind::Int || v.tag == Kind::Float; }
 
-std::optional<Value> checkedInt(bool overflow, int64_t r) {
-  if (overflow) return Value::null();  // out of range: null rather than a wrapped number
-  return Value::integer(r);
+// Integer arithmetic that gives null rather than a wrapped number when out of range.
+template <class Op>
+Value checkedInt(int64_t a, int64_t b, Op op, Kind kind = Kind::Int) {
+  int64_t r = 0;
+  if (op(a, b, &r)) return Value::null();
+  return Value::tagged(kind, r);
 }
+bool addOverflows(int64_t a, int64_t b, int64_t* r) { return __builtin_add_overflow(a, b, r); }
+bool subOverflows(int64_t a, int64_t b, int64_t* r) { return __builtin_sub_overflow(a, b, r); }
+bool mulOverflows(int64_t a, int64_t b, int64_t* r) { return __builtin_mul_overflow(a, b, r); }
 
 std::optional<Value> durationOf(double seconds) {
   if (!std::isfinite(seconds) || std::fabs(seconds) > 9.0e15) return Value::null();
@@ -354,32 +369,27 @@ std::optional<Value> durationOf(double seconds) {
 // nullopt: the operand tags do not fit the operator (only forged bytecode gets here).
 std::optional<Value> arith(Opcode op, const Value& a, const Value& b) {
   if (a.isNull() || b.isNull()) return Value::null();
-  int64_t r = 0;
   switch (op) {
     case Opcode::Add:
-      if (a.tag == Kind::Int && b.tag == Kind::Int) return checkedInt(__builtin_add_overflow(a.i, b.i, &r), r);
+      if (a.tag == Kind::Int && b.tag == Kind::Int) return checkedInt(a.i, b.i, addOverflows);
       if (isNum(a) && isNum(b)) return Value::real(a.asNumber() + b.asNumber());
       if ((a.tag == Kind::Time && b.tag == Kind::Duration) || (a.tag == Kind::Duration && b.tag == Kind::Time))
-        return __builtin_add_overflow(a.i, b.i, &r) ? Value::null() : Value::time(r);
-      if (a.tag == Kind::Duration && b.tag == Kind::Duration)
-        return __builtin_add_overflow(a.i, b.i, &r) ? Value::null() : Value::duration(r);
+        return checkedInt(a.i, b.i, addOverflows, Kind::Time);
+      if (a.tag == Kind::Duration && b.tag == Kind::Duration) return checkedInt(a.i, b.i, addOverflows, Kind::Duration);
       if (a.tag == Kind::Date && b.tag == Kind::Duration) return Value::date(a.i + floorDiv(b.i, kSecondsPerDay));
       if (a.tag == Kind::Duration && b.tag == Kind::Date) return Value::date(b.i + floorDiv(a.i, kSecondsPerDay));
       return std::nullopt;
     case Opcode::Sub:
-      if (a.tag == Kind::Int && b.tag == Kind::Int) return checkedInt(__builtin_sub_overflow(a.i, b.i, &r), r);
+      if (a.tag == Kind::Int && b.tag == Kind::Int) return checkedInt(a.i, b.i, subOverflows);
       if (isNum(a) && isNum(b)) return Value::real(a.asNumber() - b.asNumber());
-      if (a.tag == Kind::Time && b.tag == Kind::Time)
-        return __builtin_sub_overflow(a.i, b.i, &r) ? Value::null() : Value::duration(r);
-      if (a.tag == Kind::Time && b.tag == Kind::Duration)
-        return __builtin_sub_overflow(a.i, b.i, &r) ? Value::null() : Value::time(r);
-      if (a.tag == Kind::Duration && b.tag == Kind::Duration)
-        return __builtin_sub_overflow(a.i, b.i, &r) ? Value::null() : Value::duration(r);
+      if (a.tag == Kind::Time && b.tag == Kind::Time) return checkedInt(a.i, b.i, subOverflows, Kind::Duration);
+      if (a.tag == Kind::Time && b.tag == Kind::Duration) return checkedInt(a.i, b.i, subOverflows, Kind::Time);
+      if (a.tag == Kind::Duration && b.tag == Kind::Duration) return checkedInt(a.i, b.i, subOverflows, Kind::Duration);
       if (a.tag == Kind::Date && b.tag == Kind::Date) return Value::duration((a.i - b.i) * kSecondsPerDay);
       if (a.tag == Kind::Date && b.tag == Kind::Duration) return Value::date(a.i - floorDiv(b.i, kSecondsPerDay));
       return std::nullopt;
     case Opcode::Mul:
-      if (a.tag == Kind::Int && b.tag == Kind::Int) return checkedInt(__builtin_mul_overflow(a.i, b.i, &r), r);
+      if (a.tag == Kind::Int && b.tag == Kind::Int) return checkedInt(a.i, b.i, mulOverflows);
       if (isNum(a) && isNum(b)) return Value::real(a.asNumber() * b.asNumber());
       if (a.tag == Kind::Duration && isNum(b)) return durationOf(static_cast<double>(a.i) * b.asNumber());
       if (isNum(a) && b.tag == Kind::Duration) return durationOf(a.asNumber() * static_cast<double>(b.i));
@@ -400,7 +410,8 @@ std::optional<Value> arith(Opcode op, const Value& a, const Value& b) {
       return std::nullopt;
     case Opcode::Mod:
       if ((a.tag == Kind::Int && b.tag == Kind::Int) || (a.tag == Kind::Duration && b.tag == Kind::Duration)) {
-        if (b.i == 0 || (b.i == -1 && a.i == std::numeric_limits<int64_t>::min())) return Value::null();
+        if (b.i == 0) return Value::null();
+        if (b.i == -1) return Value::tagged(a.tag, 0);  // INT64_MIN % -1 would trap; the answer is 0
         return Value::tagged(a.tag, a.i % b.i);
       }
       if (isNum(a) && isNum(b)) {

@@ -79,6 +79,8 @@ Value anniversaryWithin(NativeContext& ctx, const Value* a, int) {
 Value ageYears(NativeContext& ctx, const Value* a, int) {
   CivilDate b = civilFromDays(asDays(ctx, a[0]));
   CivilDate t = civilFromDays(ctx.today);
+  // As in anniversary_within: a 29 February birthday falls on 28 February in other years.
+  if (b.month == 2 && b.day == 29 && !validCivil(t.year, 2, 29)) b.day = 28;
   int age = t.year - b.year;
   if (t.month < b.month || (t.month == b.month && t.day < b.day)) --age;
   return Value::integer(age);
@@ -342,7 +344,7 @@ const Row kRows[] = {
   {"", "weekday(d: date) -> int", "ISO weekday of d: 1 = Monday .. 7 = Sunday.", weekdayOf, false, false},
   {"", "anniversary_within(d: date, within: duration) -> bool", "Does the month/day of d fall between today and today + within? (29 Feb counts as 28 Feb in other years.)", anniversaryWithin, false, false},
   {"", "anniversary_within(t: time, within: duration) -> bool", "Does the month/day of t (in the config's zone) fall between today and today + within?", anniversaryWithin, false, false},
-  {"", "age_years(d: date) -> int", "Full years from d to today (an age from a birthday).", ageYears, false, false},
+  {"", "age_years(d: date) -> int", "Full years from d to today (an age from a birthday; 29 Feb counts as 28 Feb in other years).", ageYears, false, false},
   {"", "holiday(name: string) -> date?", "The next date of a `calendar:` entry on or after today; null when none is left.", holiday, false, false},
   // lists
   {"", "count(xs: list<T>) -> int", "Number of elements.", count, false, false},

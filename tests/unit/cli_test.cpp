@@ -34,7 +34,7 @@ TEST_CASE("three mistakes give three located diagnostics and exit status 1", "[c
   CHECK(status == 1);
   CHECK_THAT(out, Catch::Contains("three_errors.rules:4:21: error[E011]: unknown name 'signup_date'"));
   CHECK_THAT(out, Catch::Contains("three_errors.rules:5:18: error[E021]: cannot compare int? with duration"));
-  CHECK_THAT(out, Catch::Contains("three_errors.rules:2:5: error[E023]: dependency cycle: let a -> let b -> let a"));
+  CHECK_THAT(out, Catch::Contains("three_errors.rules:2:9: error[E023]: dependency cycle: let a -> let b -> let a"));
   CHECK(count(out, "^") >= 3);
   CHECK_THAT(out, Catch::Contains("3 errors"));
   // `run` refuses the same file with the same status.

@@ -76,7 +76,8 @@ TEST_CASE("a good config gives the schema rules see", "[config]") {
   CHECK(cfg->channels[0].quiet->endMinute == 8 * 60);
   CHECK(cfg->offer("WINBACK20")->cost == 4.0);
   CHECK(cfg->calendar.at("mid_autumn").front() < cfg->calendar.at("mid_autumn").back());  // sorted
-  CHECK(cfg->params.at(0).second == "365d");
+  CHECK(cfg->params.at(0).text == "365d");
+  CHECK(cfg->params.at(0).line == 25);
   CHECK(cfg->asOf.has_value());
 }
 

@@ -1,6 +1,8 @@
 // Tests for the record readers (runtime/reader.h): the csv-spectrum and JSONTestSuite suites,
 // the CSV and JSONL edge cases the loader relies on, gzip input, and records that straddle
 // block boundaries (the block size is forced tiny through REKINDLE_READER_BLOCK).
+#include "rekindle/runtime/reader.h"
+
 #include <stdlib.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -11,8 +13,6 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
-
-#include "rekindle/runtime/reader.h"
 
 namespace fs = std::filesystem;
 using rekindle::RawKind;
@@ -75,11 +75,16 @@ std::string readFile(const std::string& path) {
 // A value as comparable text: T:text, N:number, B:true/false, null, missing.
 std::string show(const RawValue& value) {
   switch (value.kind) {
-    case RawKind::Missing: return "missing";
-    case RawKind::Null: return "null";
-    case RawKind::Text: return "T:" + std::string(value.text);
-    case RawKind::Number: return "N:" + std::string(value.text);
-    case RawKind::Bool: return value.b ? "B:true" : "B:false";
+    case RawKind::Missing:
+      return "missing";
+    case RawKind::Null:
+      return "null";
+    case RawKind::Text:
+      return "T:" + std::string(value.text);
+    case RawKind::Number:
+      return "N:" + std::string(value.text);
+    case RawKind::Bool:
+      return value.b ? "B:true" : "B:false";
   }
   return "?";
 }
@@ -236,7 +241,10 @@ TEST_CASE("JSONTestSuite: y_ accepted, n_ rejected, i_ either", "[reader]") {
 // --- CSV --------------------------------------------------------------------------------
 
 TEST_CASE("CSV: a UTF-8 byte-order mark is skipped", "[reader]") {
-  ReadResult read = readText("bom.csv", "\xEF\xBB\xBF" "id,name\n1,Ann\n", {"id", "name"});
+  ReadResult read = readText("bom.csv",
+                             "\xEF\xBB\xBF"
+                             "id,name\n1,Ann\n",
+                             {"id", "name"});
   REQUIRE(read.openError.empty());
   REQUIRE(read.rows.size() == 1);
   CHECK(read.rows[0].values == std::vector<std::string>{"T:1", "T:Ann"});
@@ -256,11 +264,11 @@ TEST_CASE("CSV: CRLF and LF line ends, last line without a newline", "[reader]")
 TEST_CASE("CSV: quoted line breaks keep the line numbers physical", "[reader]") {
   const std::string text =
       "a,b\n"
-      "\"x\ny\",1\n"         // lines 2-3
-      "\"p\r\nq\",2\r\n"     // lines 4-5
-      "\"r\rs\",3\n"         // lines 6-7 (a lone CR counts as a line break)
+      "\"x\ny\",1\n"            // lines 2-3
+      "\"p\r\nq\",2\r\n"        // lines 4-5
+      "\"r\rs\",3\n"            // lines 6-7 (a lone CR counts as a line break)
       "\"say \"\"hi\"\"\",4\n"  // line 8
-      "last,5\n";            // line 9
+      "last,5\n";               // line 9
   ReadResult read = readText("nl.csv", text, {"a", "b"});
   REQUIRE(read.rows.size() == 5);
   CHECK(read.rows[0].line == 2);
@@ -326,8 +334,9 @@ TEST_CASE("CSV: a missing column fails open, naming it and the header", "[reader
   std::string error;
   auto reader = RecordReader::open(csvOptions(path), {"a", "signup_at"}, error);
   CHECK(reader == nullptr);
-  CHECK(error == path + ": missing column 'signup_at' (the schema needs it; the header has: a, "
-                        "b, c)");
+  CHECK(error == path +
+                     ": missing column 'signup_at' (the schema needs it; the header has: a, "
+                     "b, c)");
 
   SourceOptions noHeader = csvOptions(path);
   noHeader.header = false;
@@ -338,14 +347,14 @@ TEST_CASE("CSV: a missing column fails open, naming it and the header", "[reader
   CHECK(error.find("x, y, z") != std::string::npos);
 }
 
-TEST_CASE("CSV: extra columns are ignored; header names are trimmed", "[reader]") {
+TEST_CASE("CSV: extra columns are ignored and header names are trimmed", "[reader]") {
   ReadResult read = readText("extra.csv", " id ,skip,\tname\t,more\n7,x,Bo,y\n", {"name", "id"});
   REQUIRE(read.openError.empty());
   REQUIRE(read.rows.size() == 1);
   CHECK(read.rows[0].values == std::vector<std::string>{"T:Bo", "T:7"});
 }
 
-TEST_CASE("CSV: empty and quoted-empty cells are Null; blanks are kept", "[reader]") {
+TEST_CASE("CSV: empty and quoted-empty cells are Null, blanks are kept", "[reader]") {
   ReadResult read = readText("null.csv", "a,b,c,d\n,\"\", x ,\"\"\"\"\n", {"a", "b", "c", "d"});
   REQUIRE(read.rows.size() == 1);
   CHECK(read.rows[0].values == std::vector<std::string>{"null", "null", "T: x ", "T:\""});
@@ -355,8 +364,8 @@ TEST_CASE("CSV: NUL bytes are data", "[reader]") {
   const std::string text = std::string("a,b\n\0x,", 7) + std::string(100, 'y') + '\0' + "z\n";
   ReadResult read = readText("nul.csv", text, {"a", "b"});
   REQUIRE(read.rows.size() == 1);
-  CHECK(read.rows[0].values ==
-        std::vector<std::string>{std::string("T:\0x", 4), "T:" + std::string(100, 'y') + '\0' + "z"});
+  CHECK(read.rows[0].values == std::vector<std::string>{std::string("T:\0x", 4),
+                                                        "T:" + std::string(100, 'y') + '\0' + "z"});
 }
 
 TEST_CASE("CSV: blank lines between records are skipped", "[reader]") {
@@ -381,8 +390,8 @@ TEST_CASE("CSV: a wrong field count rejects the record, and reading goes on", "[
 }
 
 TEST_CASE("CSV: bad quoting names the field", "[reader]") {
-  ReadResult read = readText("quote.csv",
-                             "a,b\n1,x\"y\n\"ab\"c,2\n\"ok\",\"fine\"\n\"u\" ,3\n", {"a", "b"});
+  ReadResult read =
+      readText("quote.csv", "a,b\n1,x\"y\n\"ab\"c,2\n\"ok\",\"fine\"\n\"u\" ,3\n", {"a", "b"});
   REQUIRE(read.rows.size() == 4);
   CHECK_FALSE(read.rows[0].ok);
   CHECK(read.rows[0].column == 2);
@@ -442,7 +451,7 @@ TEST_CASE("CSV: invalid UTF-8 rejects the record and names the field", "[reader]
   CHECK(good.rows[0].ok);
 }
 
-TEST_CASE("CSV: other delimiters; no header with configured columns", "[reader]") {
+TEST_CASE("CSV: other delimiters, and no header with configured columns", "[reader]") {
   SourceOptions semicolon;
   semicolon.delimiter = ';';
   ReadResult read = readText("semi.csv", "a;b\n\"x;y\";2\n", {"a", "b"}, semicolon);
@@ -471,8 +480,7 @@ TEST_CASE("CSV: whitespace-delimited CDNOW files", "[reader]") {
   REQUIRE(read.rows.size() == 6919);
   CHECK(read.rows[0].line == 1);
   CHECK(read.rows[0].raw == " 00004 0001 19970101  2   29.33");
-  CHECK(read.rows[0].values ==
-        std::vector<std::string>{"T:0001", "T:19970101", "T:2", "T:29.33"});
+  CHECK(read.rows[0].values == std::vector<std::string>{"T:0001", "T:19970101", "T:2", "T:29.33"});
   CHECK(read.rows[1].values[3] == "T:29.73");
   CHECK(read.rows.back().line == 6919);
   CHECK(read.rows.back().values ==
@@ -529,10 +537,10 @@ TEST_CASE("JSONL: value kinds, number text and missing keys", "[reader]") {
   REQUIRE(read.rows.size() == 1);
   CHECK(read.rows[0].ok);
   CHECK(read.rows[0].line == 1);
-  CHECK(read.rows[0].values ==
-        std::vector<std::string>{"T:a\"b\xC3\xA9", "N:-12.50e1", "N:42", "B:true", "B:false",
-                                 "null", "N:18446744073709551615",
-                                 "N:0.1000000000000000000001", "missing"});
+  CHECK(read.rows[0].values == std::vector<std::string>{"T:a\"b\xC3\xA9", "N:-12.50e1", "N:42",
+                                                        "B:true", "B:false", "null",
+                                                        "N:18446744073709551615",
+                                                        "N:0.1000000000000000000001", "missing"});
 }
 
 TEST_CASE("JSONL: number text is found past nested values and tricky strings", "[reader]") {
@@ -692,8 +700,17 @@ TEST_CASE("generated CSV reads back exactly, whatever the block size", "[reader]
   // Random records over an alphabet full of the bytes that matter (delimiters, quotes, CR,
   // LF, multi-byte UTF-8), written the way an RFC 4180 writer would, then read back.
   std::mt19937 random(7);
-  const std::vector<std::string> pieces = {"a", "b", ",", "\"", "\n", "\r", "\r\n", " ",
-                                           "\xC3\xA9", "\xF0\x9F\x98\x80", std::string(1, '\0'),
+  const std::vector<std::string> pieces = {"a",
+                                           "b",
+                                           ",",
+                                           "\"",
+                                           "\n",
+                                           "\r",
+                                           "\r\n",
+                                           " ",
+                                           "\xC3\xA9",
+                                           "\xF0\x9F\x98\x80",
+                                           std::string(1, '\0'),
                                            std::string(70, 'x')};
   const std::vector<std::string> columns = {"c1", "c2", "c3"};
   for (int round = 0; round < 60; ++round) {

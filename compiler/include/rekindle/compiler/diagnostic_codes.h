@@ -42,7 +42,7 @@ namespace rekindle {
   X(BadPrevious, "E032", "invalid use of `previous`")                                    \
   X(MissingTable, "E033", "decision used but not declared")                              \
   X(NoEvents, "E034", "no events in the config")                                         \
-  X(BadRankBy, "E035", "`rank by` needs a number, time, duration or string")             \
+  X(BadRankBy, "E035", "`rank by` needs a number, time, date, duration or string")             \
   X(UntypedNull, "E036", "type of null cannot be inferred")                              \
   X(MisplacedNone, "E037", "`none` outside a channel or offer context")                  \
   X(ModuleAsValue, "E038", "a module is not a value")                                    \

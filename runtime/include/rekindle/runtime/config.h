@@ -70,6 +70,13 @@ struct Schema {
   uint64_t fingerprint() const;
 };
 
+// A `params:` entry: the text is typed by the rules' declaration when it is applied.
+struct ParamSetting {
+  std::string name;
+  std::string text;
+  int line = 0;
+};
+
 struct RfmSettings {
   std::string purchase = "kind == \"purchase\"";  // rules expression selecting purchases
   std::string amount = "amount";                  // event field summed for monetary
@@ -88,7 +95,7 @@ struct Config {
   std::vector<ChannelSpec> channels;
   std::vector<OfferSpec> offers;
   Calendar calendar;
-  std::vector<std::pair<std::string, std::string>> params;  // name -> text, typed when applied
+  std::vector<ParamSetting> params;
   RfmSettings rfm;
   Schema schema;
 
