@@ -11,7 +11,10 @@
 #include "rekindle/runtime/dataset.h"
 #include "rekindle/runtime/engine.h"
 #include "rekindle/runtime/vm.h"
+#include "rekindle/runtime/previous.h"
 #include "rekindle/runtime/writer.h"
+
+#include <thread>
 
 namespace rekindle::cli {
 namespace {
@@ -34,30 +37,8 @@ extern "C" void onSignal(int sig) {
 
 // Forms whose runtime semantics are not built yet: refuse them rather than ignore them.
 bool refuseUnsupported(const Program& p) {
-  std::vector<std::pair<SourceLoc, std::string>> found;
-  for (const auto& c : p.caps) found.push_back({c.loc, "frequency caps are not supported yet by `rekindle run`"});
-  for (int t = 0; t < kTableCount; ++t)
-    for (const auto& r : p.tables[t].rows)
-      if (r.limit >= 0) found.push_back({r.loc, "`limit ... rank by` budgets are not supported yet by `rekindle run`"});
-  if (p.holdout.present) found.push_back({p.holdout.loc, "holdout is not supported yet by `rekindle run`"});
-  if (p.features & kUsesRfm) found.push_back({SourceLoc{}, "std.rfm is not supported yet by `rekindle run`"});
-  if (p.features & kUsesClv) found.push_back({SourceLoc{}, "std.clv is not supported yet by `rekindle run`"});
-  if (p.features & kUsesQuantile) found.push_back({SourceLoc{}, "quantile_rank is not supported yet by `rekindle run`"});
-  if (p.features & kUsesPrevious) found.push_back({SourceLoc{}, "previous.* is not supported yet by `rekindle run`"});
-  if (found.empty()) return false;
-  std::vector<Diagnostic> diags;
-  for (auto& [loc, msg] : found) {
-    Diagnostic d;
-    d.code = "E090";
-    d.file = p.files[0];
-    if (loc.line) d.range = SourceRange{loc, {loc.line, loc.col + 1}};
-    d.message = msg;
-    diags.push_back(d);
-  }
-  std::string text, err;
-  std::optional<SourceFile> src;
-  if (readFile(p.files[0], text, err)) src.emplace(p.files[0], text);
-  printDiagnostics(diags, src ? &*src : nullptr);
+  if (!(p.features & kUsesClv)) return false;
+  printError(p.files[0] + ": std.clv is not supported yet by `rekindle run` (error[E090])");
   return true;
 }
 
@@ -83,7 +64,7 @@ void printSummary(const Executable& exe, const Dataset& data, const RunSummary& 
   };
   line("customers", data.customerCounts, true);
   line("events", data.eventCounts, exe.config().events.present);
-  line("contacts", data.contactCounts, exe.config().contacts.present);
+  line("contacts", data.contactCounts, exe.config().contacts.present && exe.config().contacts.fromEventsField.empty());
 
   // customers per stage x channel, stages in table order
   std::vector<std::string> stages = p.stages;
@@ -139,7 +120,23 @@ void printSummary(const Executable& exe, const Dataset& data, const RunSummary& 
       fmt::print(stderr, "  {:<{}}{:>9}\n", seg.name, w + 2, it == s.segments.end() ? 0 : it->second);
     }
   }
-  fmt::print(stderr, "\n  sends: {} of {}\n", s.sends, s.customers);
+  if (!s.budgets.empty()) {
+    fmt::print(stderr, "\n  {:<{}}{:>9}{:>9}{:>12}\n", "budget", w + 2, "limit", "given", "turned away");
+    for (const auto& b : s.budgets)
+      fmt::print(stderr, "  {:<{}}{:>9}{:>9}{:>12}\n", std::string(tableName(b.table)) + " " + b.outcome, w + 2, b.limit, b.given, b.turnedAway);
+  }
+  if (!s.suppressedBy.empty()) {
+    fmt::print(stderr, "\n  {:<{}}{:>9}\n", "suppressed by", w + 2, "count");
+    for (const auto& [cap, n] : s.suppressedBy) fmt::print(stderr, "  {:<{}}{:>9}\n", cap, w + 2, n);
+  }
+  if (!s.transitions.empty()) {
+    fmt::print(stderr, "\n  {:<{}}{:>9}\n", "transition", w + 2, "count");
+    for (const auto& [t, n] : s.transitions) fmt::print(stderr, "  {:<{}}{:>9}\n", t, w + 2, n);
+  }
+  fmt::print(stderr, "\n  sends: {} of {}", s.sends, s.customers);
+  if (s.suppressed) fmt::print(stderr, " ({} suppressed by caps)", s.suppressed);
+  if (s.holdout) fmt::print(stderr, "; holdout: {} ({:.1f}%)", s.holdout, 100.0 * double(s.holdout) / double(std::max<uint64_t>(1, s.customers)));
+  fmt::print(stderr, "\n");
   if (outPath != "-") fmt::print(stderr, "  decisions: {}\n", outPath);
   if (!rejectsPath.empty()) fmt::print(stderr, "  rejects:   {} ({} rows)\n", rejectsPath, data.rejects.size());
 }
@@ -151,8 +148,8 @@ int runCommand(const RunArgs& a) {
   auto rules = loadRules(a.rules, *config);
   if (!rules) return kExitErrors;
   if (refuseUnsupported(rules->program)) return kExitErrors;
-  if (!a.previous.empty() || !a.shard.empty()) {
-    printError("--previous and --shard are not supported yet");
+  if (!a.shard.empty()) {
+    printError("--shard is not supported yet");
     return kExitUsage;
   }
 
@@ -198,6 +195,23 @@ int runCommand(const RunArgs& a) {
     printError(error);
     return kExitErrors;
   }
+  std::optional<PreviousDecisions> previous;
+  if (!a.previous.empty()) {
+    previous = loadPrevious(a.previous, rules->program, *data, config->zone, error);
+    if (!previous) {
+      printError(error);
+      return kExitErrors;
+    }
+  }
+  RunOptions options;
+  options.now = now;
+  options.threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.previous = previous ? &*previous : nullptr;
+  DecisionRun run(*exe, *data, options);
+  if (!run.prepare(error)) {
+    printError(error + "; no output was written");
+    return kExitErrors;
+  }
 
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
@@ -211,7 +225,7 @@ int runCommand(const RunArgs& a) {
   RunSummary summary;
   {
     DecisionWriter writer(out.stream(), format, *exe, *data, clock, a.explain);
-    if (!runDecisions(*exe, *data, clock, writer, summary, error)) {
+    if (!run.decide(writer, summary, error)) {
       out.abandon();
       printError(error + "; no output was written");
       return kExitErrors;

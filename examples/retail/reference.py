@@ -266,13 +266,15 @@ def main():
     with open(out, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["customer_id", "stage", "segments", "channel", "send", "send_at", "suppressed_by",
-                    "next_eligible_at", "offer", "holdout", "transition", "rules", "rules_version"])
+                    "next_eligible_at", "offer", "holdout", "transition", "rules", "rules_version",
+                    "decided_at"])
         for c in customers:
             stage, segs, channel, offer = decide(c, events[c["customer_id"]], now, today, zone, p)
             send = channel != "none"
             send_at = send_time(now, zone, conf["quiet"].get(channel)).isoformat() if send else ""
             w.writerow([c["customer_id"], stage, ";".join(segs), channel, "true" if send else "false",
-                        send_at, "", "", offer, "false", "", RULES_NAME, RULES_VERSION])
+                        send_at, "", "", offer, "false", "", RULES_NAME, RULES_VERSION,
+                        now.astimezone(zone).isoformat()])
     print("wrote %s: %d customers (%d events for unknown customers ignored)"
           % (out, len(customers), unknown), file=sys.stderr)
 

@@ -341,13 +341,36 @@ std::optional<Config> parseConfig(const std::string& path, const std::string& te
     if (YAML::Node ct = root["contacts"]) {
       cfg.contacts.present = true;
       cfg.contacts.line = ct.Mark().line + 1;
-      r.checkKeys(ct, "contacts", {"path", "format", "delimiter", "whitespace", "header", "columns", "customer", "time", "time_format", "channel"});
-      r.readSource(ct, cfg.dir, cfg.contacts, "contacts");
-      if (auto c = r.scalar(ct["customer"], "contacts.customer")) cfg.contacts.keyColumn = *c;
-      if (auto t = r.scalar(ct["time"], "contacts.time")) cfg.contacts.timeColumn = *t;
+      r.checkKeys(ct, "contacts", {"path", "format", "delimiter", "whitespace", "header", "columns", "customer", "time", "time_format", "channel", "from_events"});
       if (auto c = r.scalar(ct["channel"], "contacts.channel")) cfg.contacts.channelColumn = *c;
-      if (ct["time_format"])
-        if (auto t = r.scalar(ct["time_format"], "contacts.time_format")) cfg.contacts.timeFormat = *t;
+      if (YAML::Node fe = ct["from_events"]) {
+        // contacts: { from_events: { kind: [email_sent, sms_sent] }, channel: channel }
+        if (!fe.IsMap() || fe.size() != 1) {
+          r.error(fe, "from_events must name one event field and the values that mark a contact",
+                  "e.g. from_events: { kind: [email_sent, sms_sent] }");
+        } else {
+          auto kv = *fe.begin();
+          cfg.contacts.fromEventsField = kv.first.as<std::string>();
+          if (kv.second.IsSequence()) {
+            for (const auto& v : kv.second)
+              if (auto s = r.scalar(v, "from_events")) cfg.contacts.fromEventsValues.push_back(*s);
+          } else if (auto s = r.scalar(kv.second, "from_events")) {
+            cfg.contacts.fromEventsValues.push_back(*s);
+          }
+          int field = cfg.schema.eventField(cfg.contacts.fromEventsField);
+          if (!cfg.events.present || field < 0 || cfg.schema.eventFields[field].type.kind != Kind::String)
+            r.error(kv.first, "from_events needs a string event field, and '" + cfg.contacts.fromEventsField + "' is not one");
+          int channel = cfg.schema.eventField(cfg.contacts.channelColumn);
+          if (channel < 0 || cfg.schema.eventFields[channel].type.kind != Kind::String)
+            r.error(ct["channel"], "with from_events, contacts.channel must name a string event field, and '" + cfg.contacts.channelColumn + "' is not one");
+        }
+      } else {
+        r.readSource(ct, cfg.dir, cfg.contacts, "contacts");
+        if (auto c = r.scalar(ct["customer"], "contacts.customer")) cfg.contacts.keyColumn = *c;
+        if (auto t = r.scalar(ct["time"], "contacts.time")) cfg.contacts.timeColumn = *t;
+        if (ct["time_format"])
+          if (auto t = r.scalar(ct["time_format"], "contacts.time_format")) cfg.contacts.timeFormat = *t;
+      }
     }
 
     // channels

@@ -158,8 +158,15 @@ class Loader {
       : config_(config), options_(options), ds_(ds), fatal_(fatal) {}
 
   bool run() {
-    return loadCustomers() && (!config_.events.present || loadEvents()) &&
-           (!config_.contacts.present || loadContacts());
+    if (!loadCustomers()) return false;
+    if (config_.events.present && !loadEvents()) return false;
+    if (!config_.contacts.present) return true;
+    if (!config_.contacts.fromEventsField.empty()) {
+      if (ds_.eventBegin.empty()) ds_.eventBegin.assign(ds_.customerCount + 1, 0);
+      contactsFromEvents();
+      return true;
+    }
+    return loadContacts();
   }
 
  private:
@@ -235,6 +242,23 @@ class Loader {
         }
       }
       if (!ok) continue;
+      int32_t zone = -1;
+      if (schema.customerTimezoneField >= 0 && !row[schema.customerTimezoneField].isNull()) {
+        const std::string* name = row[schema.customerTimezoneField].s;
+        auto known = zoneIndex_.find(name);
+        if (known == zoneIndex_.end()) {
+          auto tz = TimeZone::locate(*name);
+          if (!tz) {
+            if (!reject(DataSource::Customers, *reader, info, 0, schema.customerFields[schema.customerTimezoneField].name,
+                        "unknown time zone '" + shown(*name) + "'", counts))
+              return false;
+            continue;
+          }
+          known = zoneIndex_.emplace(name, static_cast<int32_t>(ds_.zones.size())).first;
+          ds_.zones.push_back(*tz);
+        }
+        zone = known->second;
+      }
       if (row[0].s->empty()) {
         if (!reject(DataSource::Customers, *reader, info, 0, schema.customerFields[0].name, "empty customer id", counts)) return false;
         continue;
@@ -246,6 +270,7 @@ class Loader {
         continue;
       }
       for (size_t k = 0; k < wanted.size(); ++k) ds_.customers[k].push(row[k]);
+      if (schema.customerTimezoneField >= 0) ds_.customerZone.push_back(zone);
       ds_.customerLine.push_back(info.line);
       ++ds_.customerCount;
       ++counts.accepted;
@@ -385,10 +410,37 @@ class Loader {
     return true;
   }
 
+  // The contact history taken from events (contacts.from_events): no file, no rejects of its own.
+  void contactsFromEvents() {
+    const ExportSpec& spec = config_.contacts;
+    const Schema& schema = config_.schema;
+    int field = schema.eventField(spec.fromEventsField);
+    int channelField = schema.eventField(spec.channelColumn);
+    std::vector<const std::string*> marks;
+    for (const auto& v : spec.fromEventsValues) marks.push_back(ds_.strings.intern(v));
+    std::vector<int32_t> channelOf;  // by interned channel name: config channel index
+    ds_.contactBegin.assign(ds_.customerCount + 1, 0);
+    for (uint32_t c = 0; c < ds_.customerCount; ++c) {
+      for (uint32_t e = ds_.eventBegin[c]; e < ds_.eventBegin[c + 1]; ++e) {
+        Value kind = ds_.events[field].get(e);
+        if (kind.isNull() || std::find(marks.begin(), marks.end(), kind.s) == marks.end()) continue;
+        Value ch = ds_.events[channelField].get(e);
+        int32_t idx = -1;
+        if (!ch.isNull())
+          for (size_t k = 0; k < config_.channels.size(); ++k)
+            if (config_.channels[k].name == *ch.s) idx = static_cast<int32_t>(k);
+        ds_.contactTime.push_back(ds_.events[0].get(e).i);
+        ds_.contactChannel.push_back(idx);
+      }
+      ds_.contactBegin[c + 1] = static_cast<uint32_t>(ds_.contactTime.size());
+    }
+  }
+
   const Config& config_;
   const LoadOptions& options_;
   Dataset& ds_;
   std::string& fatal_;
+  std::unordered_map<const std::string*, int32_t> zoneIndex_;
 };
 
 }  // namespace

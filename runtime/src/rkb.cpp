@@ -206,6 +206,9 @@ std::string serializeProgram(const Program& p) {
   writeNames(w, p.natives);
   w.u32(static_cast<uint32_t>(p.quantiles.size()));
   for (int32_t q : p.quantiles) w.i32(q);
+  for (int32_t c : p.rfmChunks) w.i32(c);
+  w.str(p.rfmPurchase);
+  w.str(p.rfmAmount);
   w.u32(static_cast<uint32_t>(p.chunks.size()));
   for (const auto& c : p.chunks) {
     w.u8(static_cast<uint8_t>(c.kind));
@@ -331,6 +334,9 @@ std::optional<Program> loadProgram(std::string_view bytes, std::string& error) {
   uint32_t nq = r.count(4);
   p.quantiles.resize(nq);
   for (auto& q : p.quantiles) q = r.i32();
+  for (auto& c : p.rfmChunks) c = r.i32();
+  p.rfmPurchase = r.str();
+  p.rfmAmount = r.str();
   uint32_t nchunks = r.count(1 + 4 + 4 + 4);
   p.chunks.resize(nchunks);
   for (auto& c : p.chunks) {
@@ -519,6 +525,10 @@ std::string verifyProgram(Program& p) {
   if (p.holdout.present && !(p.holdout.fraction >= 0 && p.holdout.fraction <= 1)) return "holdout fraction out of range";
   for (int32_t q : p.quantiles)
     if (!validChunk(p, q, ChunkKind::Population)) return "population chunk out of range";
+  for (int32_t c : p.rfmChunks)
+    if (c != -1 && !validChunk(p, c, ChunkKind::Population)) return "rfm chunk out of range";
+  if ((p.features & kUsesRfm) && (p.rfmChunks[0] < 0 || p.rfmChunks[1] < 0 || p.rfmChunks[2] < 0))
+    return "the program uses std.rfm but has no rfm chunks";
   for (const auto& n : p.natives)
     if (findBuiltinByKey(n) < 0) return "unknown native '" + n + "'";
   return "";

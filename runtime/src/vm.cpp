@@ -18,6 +18,8 @@
 #include <limits>
 
 #include "rekindle/core/suggest.h"
+#include "rekindle/runtime/population.h"
+#include "rekindle/runtime/previous.h"
 
 namespace rekindle {
 
@@ -177,9 +179,15 @@ const std::string& Executable::outcomeName(TableKind k, int64_t index) const {
 
 // ---- evaluator -----------------------------------------------------------------------------
 
-Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunClock& clock,
-                     const PopulationView* population)
-    : exe_(exe), prog_(exe.program()), data_(data), clock_(clock), population_(population) {
+int Evaluator::CustomerPopulation::rfmScore(char which) const {
+  return population ? population->rfmScore(customer, which) : 0;
+}
+const std::string* Evaluator::CustomerPopulation::rfmSegment() const { return population->rfmSegment(customer); }
+const std::string* Evaluator::CustomerPopulation::rfmScoreString() const { return population->rfmScoreText(customer); }
+Value Evaluator::CustomerPopulation::clv(std::string_view, const Value*, int) const { return Value::null(); }
+
+Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContext& context)
+    : exe_(exe), prog_(exe.program()), data_(data), clock_(context.clock), context_(context) {
   size_t stack = 1;
   for (const auto& c : prog_.chunks) stack += c.maxStack;
   stack_.resize(stack);
@@ -196,7 +204,8 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunClock&
   native_.zone = &clock_.zone;
   native_.calendar = &exe_.config().calendar;
   native_.arena = &arena_;
-  native_.population = population_;
+  customerPopulation_.population = context.population;
+  native_.population = context.population ? &customerPopulation_ : nullptr;
 }
 
 void Evaluator::begin(uint32_t customer) {
@@ -205,6 +214,7 @@ void Evaluator::begin(uint32_t customer) {
   arena_.reset();
   for (int k = 0; k < kTableCount; ++k) decidedRow_[k] = -1;
   native_.customerId = data_.customerId(customer);
+  customerPopulation_.customer = customer;
 }
 
 void Evaluator::fixRow(TableKind k, int row) {
@@ -492,7 +502,20 @@ Value Evaluator::execute(int32_t chunkIndex, int64_t element) {
       CASE(LoadParam) { *sp++ = exe_.params()[a]; NEXT; }
       CASE(LoadNow) { *sp++ = Value::time(clock_.now); NEXT; }
       CASE(LoadToday) { *sp++ = Value::date(clock_.today); NEXT; }
-      CASE(LoadPrevious) { *sp++ = Value::null(); NEXT; }
+      CASE(LoadPrevious) {
+        const PreviousDecisions* prev = context_.previous;
+        Value v;
+        if (prev && prev->present[customer_]) {
+          int32_t idx = a == 0 ? prev->stage[customer_] : a == 1 ? prev->channel[customer_] : a == 2 ? prev->offer[customer_] : 0;
+          if (a == 3) {
+            if (prev->at[customer_]) v = Value::time(*prev->at[customer_]);
+          } else if (idx != kUnknownOutcome) {
+            v = Value::outcome(a == 0 ? Kind::Stage : a == 1 ? Kind::Channel : Kind::Offer, idx);
+          }
+        }
+        *sp++ = v;
+        NEXT;
+      }
       CASE(GetField) {
         Value& v = sp[-1];
         if (v.isNull()) NEXT;
@@ -540,7 +563,14 @@ Value Evaluator::execute(int32_t chunkIndex, int64_t element) {
         sp[-1] = Value::integer(n);
         NEXT;
       }
-      CASE(QuantileRank) { FAULT("population statistics are not available in this run"); }
+      CASE(QuantileRank) {
+        if (!context_.population) FAULT("population statistics are not available in this run");
+        Value& v = sp[-1];
+        if (v.isNull()) NEXT;
+        if (v.tag != Kind::Int && v.tag != Kind::Float) FAULT("quantile_rank of a value that is not a number");
+        v = context_.population->quantileRank(a, v.asNumber());
+        NEXT;
+      }
       CASE(MakeList) {
         ListObj* out = arena_.newList();
         out->items.assign(sp - a, sp);

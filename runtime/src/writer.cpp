@@ -118,7 +118,7 @@ namespace {
 const char* const kColumns[] = {"customer_id", "stage",       "segments",         "channel",
                                 "send",        "send_at",     "suppressed_by",    "next_eligible_at",
                                 "offer",       "holdout",     "transition",       "rules",
-                                "rules_version"};
+                                "rules_version", "decided_at"};
 
 bool allDigits(const std::string& s) {
   if (s.empty()) return false;
@@ -144,13 +144,7 @@ DecisionWriter::DecisionWriter(FILE* out, OutputFormat format, const Executable&
 }
 
 std::string DecisionWriter::timeText(uint32_t customer, int64_t t) const {
-  int tzField = exe_.config().schema.customerTimezoneField;
-  if (tzField >= 0) {
-    Value z = data_.customers[tzField].get(customer);
-    if (!z.isNull())
-      if (auto zone = TimeZone::locate(*z.s)) return formatTime(t, *zone);
-  }
-  return formatTime(t, clock_.zone);
+  return formatTime(t, data_.zoneOf(customer, clock_.zone));
 }
 
 std::string DecisionWriter::explanation(const Decision& d) const {
@@ -171,15 +165,26 @@ std::string DecisionWriter::explanation(const Decision& d) const {
     }
     out += outcomeLabel(exe_, k, v);
     out += fmt::format(" @ {}:{}", base, p.tables[t].rows[d.row[t]].loc.line);
+    if (d.fullRow[t] >= 0) {
+      const DecisionRow& full = p.tables[t].rows[d.fullRow[t]];
+      out += fmt::format(" ({} @ {}:{} was full: limit {})", exe_.outcomeName(k, full.outcome), base, full.loc.line, full.limit);
+    }
   }
   if (!d.suppressedBy.empty()) out += "; suppressed by " + d.suppressedBy;
+  if (d.holdout) out += "; holdout";
   return out;
 }
 
 void DecisionWriter::write(const Decision& d) {
+  line_.clear();
+  format(d, line_);
+  std::fwrite(line_.data(), 1, line_.size(), out_);
+}
+
+void DecisionWriter::writeFormatted(const std::string& text) { std::fwrite(text.data(), 1, text.size(), out_); }
+
+void DecisionWriter::format(const Decision& d, std::string& o) const {
   const Program& p = exe_.program();
-  std::string& o = line_;
-  o.clear();
   std::string segs;
   std::vector<std::string_view> segNames;
   for (size_t s = 0; s < d.segments.size(); ++s)
@@ -189,6 +194,7 @@ void DecisionWriter::write(const Decision& d) {
   std::string offer = outcomeLabel(exe_, TableKind::Offer, d.offer);
   std::string sendAt = d.sendAt ? timeText(d.customer, *d.sendAt) : "";
   std::string nextAt = d.nextEligibleAt ? timeText(d.customer, *d.nextEligibleAt) : "";
+  std::string decidedAt = formatTime(clock_.now, clock_.zone);
   const std::string& id = data_.customerId(d.customer);
   if (format_ == OutputFormat::Csv) {
     for (size_t k = 0; k < segNames.size(); ++k) {
@@ -214,14 +220,17 @@ void DecisionWriter::write(const Decision& d) {
     appendCsvField(o, p.rulesName);
     o += ',';
     appendCsvField(o, p.rulesVersion);
+    o += ',';
+    o += decidedAt;
     if (explain_) {
       o += ',';
       appendCsvField(o, explanation(d));
     }
     o += '\n';
   } else {
+    const size_t start = o.size();  // rows are appended to a block's buffer
     auto field = [&](const char* name, const std::string& v, bool nullIfEmpty = true) {
-      if (o.size() > 1) o += ',';
+      if (o.size() > start + 1) o += ',';
       appendJsonString(o, name);
       o += ':';
       if (v.empty() && nullIfEmpty) o += "null";
@@ -247,10 +256,10 @@ void DecisionWriter::write(const Decision& d) {
     field("rules", p.rulesName);
     if (allDigits(p.rulesVersion)) o += ",\"rules_version\":" + p.rulesVersion;
     else field("rules_version", p.rulesVersion);
+    field("decided_at", decidedAt);
     if (explain_) field("explain", explanation(d));
     o += "}\n";
   }
-  std::fwrite(o.data(), 1, o.size(), out_);
 }
 
 void writeRejects(FILE* out, OutputFormat format, const std::vector<RejectedRow>& rejects) {

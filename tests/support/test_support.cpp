@@ -12,6 +12,7 @@
 
 #include "rekindle/runtime/dataset.h"
 #include "rekindle/runtime/engine.h"
+#include "rekindle/runtime/previous.h"
 #include "rekindle/runtime/rkb.h"
 #include "rekindle/runtime/vm.h"
 #include "rekindle/runtime/writer.h"
@@ -83,16 +84,29 @@ RunOutcome runRules(const RunRequest& r) {
     out.error = fatal;
     return out;
   }
-  RunClock clock = RunClock::at(config->asOf.value_or(0), config->zone);
+  RunOptions options;
+  options.now = r.asOf.value_or(config->asOf.value_or(0));
+  options.threads = r.threads;
+  std::optional<PreviousDecisions> previous;
+  if (!r.previousPath.empty()) {
+    previous = loadPrevious(r.previousPath, program, *data, config->zone, fatal);
+    if (!previous) {
+      out.error = fatal;
+      return out;
+    }
+    options.previous = &*previous;
+  }
+  DecisionRun run(*exe, *data, options);
   char* buf = nullptr;
   size_t len = 0;
   FILE* mem = ::open_memstream(&buf, &len);
   RunSummary summary;
-  bool ok;
-  {
-    DecisionWriter writer(mem, r.jsonl ? OutputFormat::Jsonl : OutputFormat::Csv, *exe, *data, clock, r.explain);
-    ok = runDecisions(*exe, *data, clock, writer, summary, fatal);
+  bool ok = run.prepare(fatal);
+  if (ok) {
+    DecisionWriter writer(mem, r.jsonl ? OutputFormat::Jsonl : OutputFormat::Csv, *exe, *data, RunClock::at(options.now, config->zone), r.explain);
+    ok = run.decide(writer, summary, fatal);
   }
+  out.summary = summary;
   std::fclose(mem);
   out.output.assign(buf, len);
   std::free(buf);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rekindle/compiler/compiler.h"
+#include "rekindle/runtime/engine.h"
 #include "rekindle/runtime/program.h"
 
 namespace rekindle::test {
@@ -22,6 +23,7 @@ struct RunOutcome {
   std::string error;               // fatal problem, or rendered diagnostics
   std::vector<Diagnostic> diags;
   std::optional<Program> program;  // when it compiled
+  RunSummary summary;
 };
 
 struct RunRequest {
@@ -32,6 +34,9 @@ struct RunRequest {
   bool jsonl = false;
   bool viaRkb = false;    // compile, serialise, load the bytes back, run that
   bool explain = false;
+  int threads = 1;
+  std::optional<int64_t> asOf;  // instead of the config's as_of
+  std::string previousPath;     // --previous
 };
 
 RunOutcome runRules(const RunRequest& r);

@@ -57,7 +57,10 @@ struct Fixture {
     } sink;
     RunSummary summary;
     std::string fault;
-    bool ok = runDecisions(*exe, data, RunClock::at(*config.asOf, config.zone), sink, summary, fault);
+    RunOptions options;
+    options.now = *config.asOf;
+    DecisionRun run(*exe, data, options);
+    bool ok = run.prepare(fault) && run.decide(sink, summary, fault);
     if (error) *error = fault;
     if (!error) REQUIRE(ok);
     return sink.rows;
@@ -160,7 +163,9 @@ TEST_CASE("lets are computed at most once and only when used, and and-or short-c
   std::string e;
   auto exe = Executable::bind(*out.program, f.config, f.data.strings, {}, e);
   REQUIRE(exe);
-  Evaluator ev(*exe, f.data, RunClock::at(*f.config.asOf, f.config.zone));
+  RunContext context;
+  context.clock = RunClock::at(*f.config.asOf, f.config.zone);
+  Evaluator ev(*exe, f.data, context);
   CountingTracer tracer;
   ev.setTracer(&tracer);
   ev.begin(0);

@@ -30,7 +30,11 @@ struct ExportSpec {
   std::string keyColumn;          // customers: id; events/contacts: the customer id column
   std::string timeColumn;         // events/contacts: the event time column
   std::string timeFormat;         // optional layout for the time column
-  std::string channelColumn;      // contacts: the channel column
+  std::string channelColumn;      // contacts: the channel column (an event field with from_events)
+  // contacts only: taken from the events whose field `fromEventsField` holds one of these
+  // values, instead of a file of their own.
+  std::string fromEventsField;
+  std::vector<std::string> fromEventsValues;
   std::vector<FieldSpec> fields;  // declared fields, in config order
   int line = 0;                   // where it is declared in the config, for messages
 };

@@ -79,10 +79,18 @@ struct Dataset {
   std::vector<int32_t> contactChannel;   // index into Config::channels; -1 for other channels
   std::vector<uint32_t> contactBegin;    // customerCount + 1 offsets
 
+  // Customers' own time zones (config customers.timezone), resolved once: index into zones,
+  // or -1 for the config's zone.
+  std::vector<TimeZone> zones;
+  std::vector<int32_t> customerZone;
+
   SourceCounts customerCounts, eventCounts, contactCounts;
   std::vector<RejectedRow> rejects;
 
   const std::string& customerId(uint32_t c) const { return *customers[0].get(c).s; }
+  const TimeZone& zoneOf(uint32_t c, const TimeZone& fallback) const {
+    return customerZone.empty() || customerZone[c] < 0 ? fallback : zones[customerZone[c]];
+  }
   uint32_t eventCount(uint32_t c) const { return eventBegin[c + 1] - eventBegin[c]; }
 };
 

@@ -1,14 +1,20 @@
-// The decision engine: for every customer, in input order, the stage, segments, channel (with
-// consent), offer and send decision of SPEC §5, written to a sink.
+// The decision engine (SPEC §5): population statistics in a first pass when the rules use
+// them, one allocation pass per table with budgets (`limit N rank by ...`), then the decision
+// pass: stage, segments, channel (consent), caps, quiet hours, offer, holdout, transition.
+// Customers are processed in blocks on worker threads; output is written in input order, so the
+// bytes are the same whatever the thread count.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "rekindle/runtime/dataset.h"
+#include "rekindle/runtime/population.h"
+#include "rekindle/runtime/previous.h"
 #include "rekindle/runtime/vm.h"
 
 namespace rekindle {
@@ -20,37 +26,93 @@ struct Decision {
   std::vector<uint8_t> segments;        // per program segment: 1 when true
   bool send = false;
   std::optional<int64_t> sendAt;
-  std::string suppressedBy;
+  std::string suppressedBy;             // "cap email 2 per 7d"
   std::optional<int64_t> nextEligibleAt;
   bool holdout = false;
-  std::string transition;
-  int row[kTableCount] = {-1, -1, -1};  // the row that decided each table, for --explain
+  std::string transition;               // "at_risk->dormant"; "->new" for a customer new since the previous run
+  int row[kTableCount] = {-1, -1, -1};  // the row that decided each table
+  int fullRow[kTableCount] = {-1, -1, -1};  // a limited row the customer qualified for but whose budget was full
 };
 
+// Receives decisions in input order. A sink that formats rows itself may do so on the worker
+// threads: format() must then be safe to call concurrently.
 class DecisionSink {
  public:
   virtual ~DecisionSink() = default;
   virtual void write(const Decision& d) = 0;
+  virtual bool formatsConcurrently() const { return false; }
+  virtual void format(const Decision&, std::string&) const {}
+  virtual void writeFormatted(const std::string&) {}
 };
 
 struct RunOptions {
   int64_t now = 0;
-  std::vector<std::pair<std::string, std::string>> params;
+  int threads = 1;
+  const PreviousDecisions* previous = nullptr;
 };
 
-// Counts for the run summary.
+struct BudgetUse {
+  TableKind table = TableKind::Offer;
+  int row = 0;
+  std::string outcome;
+  int64_t limit = 0;
+  uint64_t given = 0;     // customers who received it and count against the limit
+  uint64_t turnedAway = 0;  // qualified, but the budget was full
+};
+
+// Counts for the run summary and the report.
 struct RunSummary {
   uint64_t customers = 0;
   uint64_t sends = 0;
+  uint64_t suppressed = 0;
+  uint64_t holdout = 0;
   std::map<std::pair<std::string, std::string>, uint64_t> stageChannel;  // (stage, channel)
   std::map<std::string, uint64_t> offers;
   std::map<std::string, uint64_t> segments;
+  std::map<std::string, uint64_t> suppressedBy;
+  std::map<std::string, uint64_t> transitions;
+  std::vector<BudgetUse> budgets;
   double offerCost = 0;
+  void merge(const RunSummary& other);
 };
 
-// Runs the decision pass. Returns false with `error` on a bytecode fault.
-bool runDecisions(const Executable& exe, const Dataset& data, const RunClock& clock,
-                  DecisionSink& sink, RunSummary& summary, std::string& error);
+class DecisionRun {
+ public:
+  DecisionRun(const Executable& exe, const Dataset& data, const RunOptions& options);
+  ~DecisionRun();
+
+  // The population and allocation passes. False with `error` on a bytecode fault.
+  bool prepare(std::string& error);
+  // The decision pass, written to `sink` in input order.
+  bool decide(DecisionSink& sink, RunSummary& summary, std::string& error);
+  // One customer's decision, traced (rekindle explain). After prepare().
+  bool decideOne(uint32_t customer, EvalTracer* tracer, Decision& out, std::string& error);
+
+  const RunContext& context() const { return context_; }
+  const Population& population() const { return population_; }
+  bool isHoldout(uint32_t customer) const;
+
+ private:
+  struct Worker;
+  bool populationPass(std::string& error);
+  bool allocate(TableKind table, std::string& error);
+  void decideCustomer(Worker& w, uint32_t c, Decision& d);
+  void checkCaps(Worker& w, uint32_t c, int32_t programChannel, Decision& d);
+  bool capsAllow(Worker& w, uint32_t c, int32_t programChannel);
+  template <class Fn>
+  bool forEachBlock(size_t customers, Fn fn, std::string& error);
+
+  const Executable& exe_;
+  const Dataset& data_;
+  RunOptions options_;
+  RunContext context_;
+  Population population_;
+  std::vector<uint8_t> holdout_;
+  std::vector<std::vector<int32_t>> allocated_;  // per table: the allocated row per customer
+  std::vector<std::vector<int32_t>> fullRow_;    // per table: the first full row per customer
+  std::vector<BudgetUse> budgets_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
 
 // Label of an outcome for output and summaries: the name, "none", or "" for null.
 std::string outcomeLabel(const Executable& exe, TableKind k, const Value& v);

@@ -136,6 +136,11 @@ struct Program {
   HoldoutRule holdout;
   std::vector<std::string> natives;    // builtin keys; Call's A indexes this
   std::vector<int32_t> quantiles;      // Population chunks, one per quantile_rank site
+  // std.rfm: Population chunks giving recency (days), frequency and monetary per customer,
+  // compiled from the config's rfm.purchase and rfm.amount (kept to check the config at run).
+  int32_t rfmChunks[3] = {-1, -1, -1};
+  std::string rfmPurchase;
+  std::string rfmAmount;
   std::vector<Chunk> chunks;
 
   const DecisionTable& table(TableKind k) const { return tables[static_cast<int>(k)]; }

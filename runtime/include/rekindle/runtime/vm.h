@@ -24,6 +24,16 @@ struct RunClock {
   static RunClock at(int64_t now, const TimeZone& zone);
 };
 
+class Population;
+struct PreviousDecisions;
+
+// What a run provides to evaluation besides the program and the data.
+struct RunContext {
+  RunClock clock;
+  const Population* population = nullptr;      // after the population pass
+  const PreviousDecisions* previous = nullptr;  // with --previous
+};
+
 // A Program bound to one config and one run's string pool.
 class Executable {
  public:
@@ -74,8 +84,7 @@ class EvalTracer {
 
 class Evaluator {
  public:
-  Evaluator(const Executable& exe, const Dataset& data, const RunClock& clock,
-            const PopulationView* population = nullptr);
+  Evaluator(const Executable& exe, const Dataset& data, const RunContext& context);
 
   void begin(uint32_t customer);
   uint32_t customer() const { return customer_; }
@@ -106,11 +115,23 @@ class Evaluator {
   Value rowCondition(TableKind k, const DecisionRow& row);
   Value outcomeValue(TableKind k, int32_t outcome) const;
 
+  // The population statistics of the current customer, as natives see them.
+  class CustomerPopulation : public PopulationView {
+   public:
+    const Population* population = nullptr;
+    uint32_t customer = 0;
+    int rfmScore(char which) const override;
+    const std::string* rfmSegment() const override;
+    const std::string* rfmScoreString() const override;
+    Value clv(std::string_view what, const Value* args, int argc) const override;
+  };
+
   const Executable& exe_;
   const Program& prog_;
   const Dataset& data_;
   RunClock clock_;
-  const PopulationView* population_;
+  RunContext context_;
+  CustomerPopulation customerPopulation_;
   NativeContext native_;
   Arena arena_;
   EvalTracer* tracer_ = nullptr;

@@ -45,14 +45,20 @@ class AtomicFile {
 // Removes every temporary an AtomicFile has open; safe in a signal handler's path (best effort).
 void removeOpenTemporaries();
 
+// Formats decisions as CSV or JSON Lines. format() is safe to call from several threads.
 class DecisionWriter : public DecisionSink {
  public:
   DecisionWriter(FILE* out, OutputFormat format, const Executable& exe, const Dataset& data,
                  const RunClock& clock, bool explain);
   void write(const Decision& d) override;
+  bool formatsConcurrently() const override { return true; }
+  void format(const Decision& d, std::string& out) const override;
+  void writeFormatted(const std::string& text) override;
+
+  // "stage: dormant @ retail.rules:23; channel: email @ retail.rules:31; ..."
+  std::string explanation(const Decision& d) const;
 
  private:
-  std::string explanation(const Decision& d) const;
   std::string timeText(uint32_t customer, int64_t t) const;
   FILE* out_;
   OutputFormat format_;
