@@ -26,6 +26,7 @@ Command addRun(CLI::App& app);
 Command addLint(CLI::App& app);
 Command addCompile(CLI::App& app);
 Command addDisasm(CLI::App& app);
+Command addExplain(CLI::App& app);
 
 bool useColor();
 bool readFile(const std::string& path, std::string& text, std::string& error);

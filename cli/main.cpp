@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
   app.name("rekindle");
   app.require_subcommand(1);
   app.set_version_flag("--version", "rekindle 0.1.0");
-  Command run = addRun(app), lint = addLint(app), compile = addCompile(app), disasm = addDisasm(app);
+  Command run = addRun(app), lint = addLint(app), compile = addCompile(app), disasm = addDisasm(app),
+          explain = addExplain(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
     if (name == "lint") return lint();
     if (name == "compile") return compile();
     if (name == "disasm") return disasm();
+    if (name == "explain") return explain();
   }
   return kExitUsage;
 }

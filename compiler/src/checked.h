@@ -25,6 +25,7 @@ struct CheckedLet {
   int state = 0;          // 0 unchecked, 1 checking, 2 checked
   Type type;
   std::vector<Dependency> deps;  // dependency-graph nodes it reads
+  bool usesPopulation = false;   // calls std.rfm, std.clv or quantile_rank itself
 };
 
 struct CheckedProgram {
@@ -44,6 +45,7 @@ struct CheckedProgram {
   std::vector<const ast::CapDecl*> caps;
   const ast::HoldoutDecl* holdout = nullptr;
   uint32_t features = 0;
+  int rfmLets[3] = {-1, -1, -1};  // recency, frequency, monetary: lets of the rfm prelude
   const Config* config = nullptr;
 
   // Dependency-graph node ids.

@@ -67,7 +67,7 @@ class Checker {
     // Types of params are their literals'; lets are typed on demand (they may refer to each
     // other in any order); then every declaration is checked.
     for (size_t i = 0; i < out_.lets.size(); ++i)
-      if (!out_.lets[i].fromPrelude) checkLet(static_cast<int>(i));
+      if (!out_.lets[i].fromPrelude || out_.lets[i].used) checkLet(static_cast<int>(i));
     for (size_t i = 0; i < out_.segments.size(); ++i) checkSegment(static_cast<int>(i));
     for (int k = 0; k < 3; ++k) checkTable(k);
     checkCaps();
@@ -78,6 +78,7 @@ class Checker {
  private:
   struct Ctx {
     std::vector<Dependency>* deps = nullptr;
+    bool* usesPopulation = nullptr;  // set when a population statistic is read directly
     bool element = false;       // inside a where/streak condition: event fields in scope
     uint32_t file = 0;          // 0 main; prelude file index otherwise
     const std::unordered_map<std::string, int>* preludeScope = nullptr;
@@ -155,6 +156,7 @@ class Checker {
       modules_[alias] = use.path[1];
       addSymbol(SymbolKind::Module, alias, main_.path, use.pathRange, Type(), "module std." + use.path[1]);
       if (const char* text = preludeSource(use.path[1])) loadPrelude(alias, use.path[1], text);
+      if (use.path[1] == "rfm") loadRfmPrelude(use);
     }
   }
 
@@ -180,6 +182,43 @@ class Checker {
     preludeFile_[alias] = file;
     preludes_.push_back(std::move(pr.module));
   }
+
+  // std.rfm's inputs are rules expressions from the config (rfm.purchase, rfm.amount): they are
+  // compiled as a hidden prelude whose lets become the population pass's chunks.
+  void loadRfmPrelude(const ast::UseDecl& use) {
+    if (!schema_.hasEvents) {
+      error(ErrorCode::NoEvents, use.pathRange, "std.rfm scores purchases, and the config has no `events:` export");
+      return;
+    }
+    std::string text = "let purchases = events where " + config_.rfm.purchase + "\n" +
+                       "let recency = days_since(max(purchases.at))\n" +
+                       "let frequency = count(purchases)\n" +
+                       "let monetary = sum(purchases." + config_.rfm.amount + ")\n";
+    std::string path = config_.path + " (rfm.purchase, rfm.amount)";
+    preludeSources_.emplace_back(path, text);
+    ParseResult pr = parseRules(preludeSources_.back());
+    for (auto& d : pr.diags) diags_.push_back(d);
+    uint32_t file = static_cast<uint32_t>(out_.files.size());
+    out_.files.push_back(path);
+    auto& scope = preludeScopes_[kRfmScope];
+    for (const auto& let : pr.module->lets) {
+      CheckedLet cl;
+      cl.decl = &let;
+      cl.name = "rfm." + let.name;
+      cl.file = file;
+      cl.fromPrelude = true;
+      cl.used = true;
+      scope[let.name] = static_cast<int>(out_.lets.size());
+      out_.lets.push_back(cl);
+      letSymbol_.push_back(-1);
+    }
+    preludeFile_[kRfmScope] = file;
+    const char* names[3] = {"recency", "frequency", "monetary"};
+    for (int k = 0; k < 3; ++k)
+      if (scope.count(names[k])) out_.rfmLets[k] = scope[names[k]];
+    preludes_.push_back(std::move(pr.module));
+  }
+  static constexpr const char* kRfmScope = " rfm";  // not an identifier: rules cannot name it
 
   void declareSchemaSymbols() {
     for (size_t i = 0; i < schema_.customerFields.size(); ++i) {
@@ -262,6 +301,7 @@ class Checker {
     }
     segDeps_.resize(out_.segments.size());
     segState_.assign(out_.segments.size(), 0);
+    segPopulation_.assign(out_.segments.size(), false);
     for (const auto& t : main_.tables) {
       int k = static_cast<int>(t.kind);
       if (out_.tables[k]) {
@@ -389,7 +429,9 @@ class Checker {
     cl.state = 1;
     Ctx ctx;
     std::vector<Dependency> deps;
+    bool population = false;
     ctx.deps = &deps;
+    ctx.usesPopulation = &population;
     ctx.file = cl.file;
     if (cl.fromPrelude) {
       for (const auto& [alias, f] : preludeFile_)
@@ -404,6 +446,7 @@ class Checker {
     CheckedLet& after = out_.lets[i];  // the vector may not grow here, but be safe
     after.type = t;
     after.deps = std::move(deps);
+    after.usesPopulation = population;
     after.state = 2;
     if (letSymbol_[i] >= 0) model_.symbols[letSymbol_[i]].type = t;
     return t;
@@ -414,9 +457,12 @@ class Checker {
     segState_[i] = 1;
     Ctx ctx;
     ctx.deps = &segDeps_[i];
+    bool population = false;
+    ctx.usesPopulation = &population;
     Expr& cond = *const_cast<Expr*>(out_.segments[i]->condition.get());
     Type t = check(cond, ctx);
     requireBool(cond, t, "a segment's condition", ctx.file);
+    segPopulation_[i] = population;
     segState_[i] = 2;
   }
 
@@ -434,6 +480,8 @@ class Checker {
     if (!t) return;
     Ctx ctx;
     ctx.deps = &tableDeps_[k];
+    bool population = false;
+    ctx.usesPopulation = &population;
     for (const auto& row : t->rows) {
       if (k == 1 && row.outcome != "none" && !config_.channel(row.outcome)) {
         error(ErrorCode::UnknownChannel, row.outcomeRange, "unknown channel '" + row.outcome + "'",
@@ -498,8 +546,9 @@ class Checker {
       }
       if (cap->condition) {
         Ctx ctx;
-        std::vector<Dependency> deps;
-        ctx.deps = &deps;
+        capDeps_.emplace_back();
+        ctx.deps = &capDeps_.back().second;
+        capDeps_.back().first = cap->condition->range;
         Expr& cond = *const_cast<Expr*>(cap->condition.get());
         Type t = check(cond, ctx);
         requireBool(cond, t, "a cap's condition", 0);
@@ -874,8 +923,11 @@ class Checker {
       error(ErrorCode::WrongArgCount, e.range, fmt::format("{}.{} is a function: call it, e.g. {}", module, e.name, first.signature), "", ctx.file);
       return invalid(e);
     }
-    if (first.population) out_.features |= module == "rfm" ? kUsesRfm : module == "clv" ? kUsesClv : kUsesQuantile;
-    if (first.name == "quantile_rank") out_.features |= kUsesQuantile;
+    if (first.population) {
+      out_.features |= module == "rfm" ? kUsesRfm : module == "clv" ? kUsesClv : kUsesQuantile;
+      if (ctx.usesPopulation) *ctx.usesPopulation = true;
+    }
+    if (module.empty() && e.name == "quantile_rank") return checkQuantileRank(e, ctx, cands[0]);
     size_t argc = isMember ? 0 : e.args.size() - firstArg;
     // streak(xs, cond): the condition is checked with the event in scope.
     if (module.empty() && e.name == "streak") return checkStreak(e, ctx, cands[0]);
@@ -970,6 +1022,41 @@ class Checker {
     bool nullable = b.result.nullable || (b.propagatesNull && anyNullable);
     result = b.result.list ? Type::listOf(rk) : Type::of(rk, nullable);
     return true;
+  }
+
+  // quantile_rank(x): x is computed for every customer in the population pass, before any
+  // decision, so it may not read decisions, population statistics or an event in scope.
+  Type checkQuantileRank(Expr& e, Ctx& ctx, int builtin) {
+    if (e.args.size() != 1) {
+      error(ErrorCode::WrongArgCount, e.range, fmt::format("quantile_rank takes 1 argument, {} given", e.args.size()),
+            builtins()[builtin].signature, ctx.file);
+      return invalid(e);
+    }
+    if (ctx.element) {
+      error(ErrorCode::BadQuantileRank, e.range, "quantile_rank cannot be used inside a where or streak condition",
+            "rank a customer-level value: quantile_rank(sum(purchases.amount))", ctx.file);
+      return invalid(e);
+    }
+    Ctx inner = ctx;
+    std::vector<Dependency> deps;
+    bool population = false;
+    inner.deps = &deps;
+    inner.usesPopulation = &population;
+    Type t = check(*e.args[0], inner);
+    if (invalid_.count(e.args[0].get())) return invalid(e);
+    if (ctx.deps) ctx.deps->insert(ctx.deps->end(), deps.begin(), deps.end());
+    if (t.kind != Kind::Int && t.kind != Kind::Float && t.kind != Kind::Null) {
+      error(ErrorCode::NoMatchingOverload, e.range, "quantile_rank needs a number, not " + describe(t),
+            builtins()[builtin].signature, ctx.file);
+      return invalid(e);
+    }
+    if (population) {
+      error(ErrorCode::BadQuantileRank, e.args[0]->range, "quantile_rank's value cannot itself use population statistics", "", ctx.file);
+      return invalid(e);
+    }
+    quantileDeps_.emplace_back(e.args[0]->range, std::move(deps));
+    e.ref = {RefKind::Builtin, builtin};
+    return set(e, Type::of(Kind::Float, true));
   }
 
   Type checkStreak(Expr& e, Ctx& ctx, int builtin) {
@@ -1276,6 +1363,39 @@ class Checker {
     for (int t = 0; t < 3; ++t)
       if (out_.tables[t]) place(t);
     for (int t : order) out_.decisionOrder.push_back(static_cast<uint8_t>(t));
+
+    // What each node reaches, for the rules of the passes.
+    auto reachesAny = [&](const std::vector<Dependency>& from, const std::function<bool(int)>& target) {
+      std::vector<bool> seen(N, false);
+      std::vector<int> todo;
+      for (const Dependency& d : from) todo.push_back(d.node);
+      while (!todo.empty()) {
+        int v = todo.back();
+        todo.pop_back();
+        if (v < 0 || v >= N || seen[v]) continue;
+        seen[v] = true;
+        if (target(v)) return true;
+        for (int w : edges[v]) todo.push_back(w);
+      }
+      return false;
+    };
+    auto isChannelOrOffer = [&](int v) { return v == L + S + 1 || v == L + S + 2; };
+    for (const auto& [range, deps] : capDeps_)
+      if (reachesAny(deps, isChannelOrOffer))
+        error(ErrorCode::CapReadsDecision, range, "a cap condition cannot depend on the channel or offer decision",
+              "caps apply to the channel once it is chosen; condition them on the customer (account_type, stage, ...)");
+    auto readsPopulation = [&](int v) {
+      if (v < L) return out_.lets[v].usesPopulation;
+      if (v < L + S) return static_cast<bool>(segPopulation_[v - L]);
+      return false;
+    };
+    for (const auto& [range, deps] : quantileDeps_) {
+      if (reachesAny(deps, [&](int v) { return v >= L + S; }))
+        error(ErrorCode::BadQuantileRank, range, "quantile_rank's value cannot depend on a decision",
+              "it is computed for every customer before the stage, channel and offer are decided");
+      else if (reachesAny(deps, readsPopulation))
+        error(ErrorCode::BadQuantileRank, range, "quantile_rank's value cannot itself use population statistics");
+    }
   }
 
   const ast::Module& main_;
@@ -1293,6 +1413,8 @@ class Checker {
   std::unordered_map<std::string, std::unordered_map<std::string, int>> preludeScopes_;
   std::unordered_map<std::string, uint32_t> preludeFile_;
   std::vector<std::vector<Dependency>> segDeps_;
+  std::vector<uint8_t> segPopulation_;
+  std::vector<std::pair<SourceRange, std::vector<Dependency>>> capDeps_, quantileDeps_;
   std::vector<int> segState_;
   std::vector<Dependency> tableDeps_[3];
   std::set<const Expr*> invalid_;  // expressions already reported: no cascade of errors

@@ -66,6 +66,19 @@ class Emitter {
       p_.holdout.salt = cp_.holdout->hasSalt ? cp_.holdout->salt : cp_.rulesName;
       p_.holdout.loc = cp_.holdout->range.begin;
     }
+    if (cp_.features & kUsesRfm) {
+      // The population pass reads recency, frequency and monetary through chunks of their own.
+      for (int k = 0; k < 3; ++k) {
+        auto it = letIndex_.find(cp_.rfmLets[k]);
+        if (it == letIndex_.end()) continue;
+        ChunkBuilder b(ChunkKind::Population, "rfm " + cp_.lets[cp_.rfmLets[k]].name, cp_.lets[cp_.rfmLets[k]].file);
+        b.emitA(Opcode::LoadLet, static_cast<uint32_t>(it->second), {});
+        b.emit(Opcode::Return, {});
+        p_.rfmChunks[k] = add(b.finish());
+      }
+      p_.rfmPurchase = cfg.rfm.purchase;
+      p_.rfmAmount = cfg.rfm.amount;
+    }
     p_.decisionOrder = cp_.decisionOrder;
     return std::move(p_);
   }

@@ -314,7 +314,7 @@ bool DecisionRun::capsAllow(Worker& w, uint32_t c, int32_t programChannel) {
   return probe.suppressedBy.empty();
 }
 
-void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d) {
+void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d, std::vector<CapWindowReport>* report) {
   const Program& p = exe_.program();
   if (p.caps.empty() || ch < 0) return;
   Evaluator& ev = *w.ev;
@@ -348,6 +348,7 @@ void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d) {
     const std::vector<int64_t>& contacts = r->channel == -1 ? w.allContacts : w.channelContacts;
     for (const CapWindow& win : r->windows) {
       WindowCheck check = checkWindow(win, contacts, now, zone);
+      if (report) report->push_back({r->text, windowText(win), check.count, win.count, check.full, check.eligibleAt});
       if (!check.full) continue;
       if (d.suppressedBy.empty() || check.eligibleAt > eligible) {
         eligible = check.eligibleAt;
@@ -451,6 +452,27 @@ bool DecisionRun::decide(DecisionSink& sink, RunSummary& summary, std::string& e
   }
   summary.budgets = budgets_;
   return true;
+}
+
+std::vector<CapWindowReport> DecisionRun::capReport(uint32_t customer, int32_t programChannel) {
+  Worker w;
+  w.ev = std::make_unique<Evaluator>(exe_, data_, context_);
+  w.ev->begin(customer);
+  for (int k = 0; k < kTableCount; ++k)
+    if (!allocated_[k].empty()) w.ev->fixRow(static_cast<TableKind>(k), allocated_[k][customer]);
+  Decision d;
+  std::vector<CapWindowReport> report;
+  checkCaps(w, customer, programChannel, d, &report);
+  return report;
+}
+
+std::vector<int> DecisionRun::eligibleRows(uint32_t customer, TableKind table, EvalTracer* tracer) {
+  Evaluator ev(exe_, data_, context_);
+  ev.setTracer(tracer);
+  ev.begin(customer);
+  for (int k = 0; k < kTableCount; ++k)
+    if (k != static_cast<int>(table) && !allocated_[k].empty()) ev.fixRow(static_cast<TableKind>(k), allocated_[k][customer]);
+  return ev.eligibleRows(table);
 }
 
 bool DecisionRun::decideOne(uint32_t customer, EvalTracer* tracer, Decision& out, std::string& error) {

@@ -71,6 +71,12 @@ std::optional<Executable> Executable::bind(const Program& program, const Config&
                         program.schemaFingerprint, config.schema.fingerprint());
     return std::nullopt;
   }
+  if ((program.features & kUsesRfm) &&
+      (program.rfmPurchase != config.rfm.purchase || program.rfmAmount != config.rfm.amount)) {
+    error = "the program was compiled with rfm.purchase '" + program.rfmPurchase + "' and rfm.amount '" +
+            program.rfmAmount + "', and the config now says otherwise; recompile it";
+    return std::nullopt;
+  }
   for (const auto& name : program.channels) {
     int idx = -1;
     for (size_t k = 0; k < config.channels.size(); ++k)

@@ -159,12 +159,8 @@ std::string DecisionWriter::explanation(const Decision& d) const {
     Value v = t == 0 ? d.stage : t == 1 ? d.channel : d.offer;
     out += tableName(k);
     out += ": ";
-    if (d.row[t] < 0) {
-      out += "no row matched";
-      continue;
-    }
-    out += outcomeLabel(exe_, k, v);
-    out += fmt::format(" @ {}:{}", base, p.tables[t].rows[d.row[t]].loc.line);
+    if (d.row[t] < 0) out += "no row matched";
+    else out += outcomeLabel(exe_, k, v) + fmt::format(" @ {}:{}", base, p.tables[t].rows[d.row[t]].loc.line);
     if (d.fullRow[t] >= 0) {
       const DecisionRow& full = p.tables[t].rows[d.fullRow[t]];
       out += fmt::format(" ({} @ {}:{} was full: limit {})", exe_.outcomeName(k, full.outcome), base, full.loc.line, full.limit);

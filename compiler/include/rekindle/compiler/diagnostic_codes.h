@@ -53,6 +53,8 @@ namespace rekindle {
   X(UnknownHoliday, "E043", "unknown calendar entry")                                    \
   X(NotAList, "E044", "a list is needed here")                                           \
   X(EmptyTable, "E045", "decision table has no rows")                                    \
+  X(CapReadsDecision, "E046", "a cap condition cannot depend on the channel or offer")   \
+  X(BadQuantileRank, "E047", "invalid quantile_rank value")                              \
   X(ConfigError, "E050", "invalid configuration")                                        \
   X(ConsentFieldMissing, "E051", "channel consent or required field not in the schema")  \
   X(NotSupported, "E090", "not supported yet")

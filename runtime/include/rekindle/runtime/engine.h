@@ -76,6 +76,16 @@ struct RunSummary {
   void merge(const RunSummary& other);
 };
 
+// How one cap window stood for a customer (rekindle explain).
+struct CapWindowReport {
+  std::string cap;     // "cap email"
+  std::string window;  // "2 per 7d"
+  int64_t count = 0;
+  int64_t limit = 0;
+  bool full = false;
+  int64_t eligibleAt = 0;
+};
+
 class DecisionRun {
  public:
   DecisionRun(const Executable& exe, const Dataset& data, const RunOptions& options);
@@ -87,6 +97,10 @@ class DecisionRun {
   bool decide(DecisionSink& sink, RunSummary& summary, std::string& error);
   // One customer's decision, traced (rekindle explain). After prepare().
   bool decideOne(uint32_t customer, EvalTracer* tracer, Decision& out, std::string& error);
+  // Every cap window that applies to the customer on that channel, full or not.
+  std::vector<CapWindowReport> capReport(uint32_t customer, int32_t programChannel);
+  // Every row of a table whose condition holds, traced, as the allocator saw them.
+  std::vector<int> eligibleRows(uint32_t customer, TableKind table, EvalTracer* tracer);
 
   const RunContext& context() const { return context_; }
   const Population& population() const { return population_; }
@@ -97,7 +111,8 @@ class DecisionRun {
   bool populationPass(std::string& error);
   bool allocate(TableKind table, std::string& error);
   void decideCustomer(Worker& w, uint32_t c, Decision& d);
-  void checkCaps(Worker& w, uint32_t c, int32_t programChannel, Decision& d);
+  void checkCaps(Worker& w, uint32_t c, int32_t programChannel, Decision& d,
+                 std::vector<CapWindowReport>* report = nullptr);
   bool capsAllow(Worker& w, uint32_t c, int32_t programChannel);
   template <class Fn>
   bool forEachBlock(size_t customers, Fn fn, std::string& error);

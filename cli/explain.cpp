@@ -1,0 +1,245 @@
+// `rekindle explain RULES --id C123`: why one customer got their stage, channel, cap result and
+// offer, in plain words: every row of every table with its condition and result, the caps
+// window by window, budgets, holdout, and the values of the lets and fields the rules read.
+#include <fmt/format.h>
+
+#include <ctime>
+#include <functional>
+#include <map>
+
+#include "common.h"
+#include "rekindle/core/hash.h"
+#include "rekindle/core/suggest.h"
+#include "rekindle/runtime/dataset.h"
+#include "rekindle/runtime/describe.h"
+#include "rekindle/runtime/engine.h"
+#include "rekindle/runtime/previous.h"
+
+namespace rekindle::cli {
+namespace {
+
+struct ExplainArgs {
+  std::string rules, config, id, asOf, previous;
+  std::vector<std::string> params;
+};
+
+// Records what evaluation touched, in the order it happened. Values are described as they are
+// seen: lists and computed strings live in the evaluator's arena only while it runs.
+class Recorder : public EvalTracer {
+ public:
+  explicit Recorder(std::function<std::string(const Value&)> describe) : describe_(std::move(describe)) {}
+  std::map<std::pair<int, size_t>, Value> conditions;  // bools or null: no pointers
+  std::map<std::pair<int, size_t>, ConsentResult> skipped;
+  std::vector<std::pair<uint32_t, std::string>> lets;
+  std::vector<std::pair<uint32_t, std::string>> fields;
+
+  void rowTried(TableKind t, size_t row, const Value& v) override {
+    conditions[{int(t), row}] = v.tag == Kind::Bool ? v : Value::null();
+  }
+  void rowSkipped(TableKind t, size_t row, ConsentResult why) override { skipped[{int(t), row}] = why; }
+  void letComputed(uint32_t let, const Value& v) override {
+    for (const auto& [l, x] : lets)
+      if (l == let) return;
+    lets.emplace_back(let, describe_(v));
+  }
+  void fieldRead(uint32_t field, const Value& v) override {
+    for (const auto& [f, x] : fields)
+      if (f == field) return;
+    fields.emplace_back(field, describe_(v));
+  }
+
+ private:
+  std::function<std::string(const Value&)> describe_;
+};
+
+// The source text of a range, on one line.
+std::string sourceText(const SourceFile& src, SourceRange r) {
+  size_t b = src.offsetOf(r.begin), e = src.offsetOf(r.end);
+  std::string out;
+  bool space = false;
+  for (size_t k = b; k < e && k < src.text().size(); ++k) {
+    char c = src.text()[k];
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  if (out.size() > 70) out = out.substr(0, 67) + "...";
+  return out;
+}
+
+std::string yesNo(const Value& v) { return v.isNull() ? "null (counts as no)" : v.isTrue() ? "yes" : "no"; }
+
+int explainCommand(const ExplainArgs& a) {
+  auto config = loadConfigOrReport(findConfig(a.config, a.rules));
+  if (!config) return kExitErrors;
+  std::string text, error;
+  if (!readFile(a.rules, text, error)) {
+    printError(error);
+    return kExitErrors;
+  }
+  SourceFile src(a.rules, text);
+  CompileResult compiled = compileRules(src, *config);
+  if (!compiled.program) {
+    printDiagnostics(compiled.diags, &src, compiled.preludeSources);
+    return kExitErrors;
+  }
+  const Program& program = *compiled.program;
+  std::string fatal;
+  auto data = loadDataset(*config, LoadOptions{}, fatal);
+  if (!data) {
+    printError(fatal);
+    return kExitErrors;
+  }
+  std::vector<std::pair<std::string, std::string>> params;
+  for (const auto& p : a.params) {
+    size_t eq = p.find('=');
+    if (eq == std::string::npos) {
+      printError("--param needs NAME=VALUE, not '" + p + "'");
+      return kExitUsage;
+    }
+    params.emplace_back(p.substr(0, eq), p.substr(eq + 1));
+  }
+  auto exe = Executable::bind(program, *config, data->strings, params, error);
+  if (!exe) {
+    printError(error);
+    return kExitErrors;
+  }
+  const std::string* id = data->strings.find(a.id);
+  auto found = id ? data->customerIndex.find(id) : data->customerIndex.end();
+  if (found == data->customerIndex.end()) {
+    std::vector<std::string> ids;
+    for (uint32_t c = 0; c < data->customerCount && ids.size() < 100000; ++c) ids.push_back(data->customerId(c));
+    std::string near = closestName(a.id, ids);
+    printError("no customer '" + a.id + "' in " + config->customers.source.path + (near.empty() ? "" : " (did you mean '" + near + "'?)"));
+    return kExitErrors;
+  }
+  uint32_t c = found->second;
+
+  int64_t now = config->asOf.value_or(static_cast<int64_t>(std::time(nullptr)));
+  if (!a.asOf.empty()) {
+    auto t = parseTime(a.asOf, config->zone);
+    if (!t) {
+      printError("--as-of '" + a.asOf + "' is not a time");
+      return kExitUsage;
+    }
+    now = *t;
+  }
+  std::optional<PreviousDecisions> previous;
+  if (!a.previous.empty()) {
+    previous = loadPrevious(a.previous, program, *data, config->zone, error);
+    if (!previous) {
+      printError(error);
+      return kExitErrors;
+    }
+  }
+  RunOptions options;
+  options.now = now;
+  options.threads = 1;
+  options.previous = previous ? &*previous : nullptr;
+  DecisionRun run(*exe, *data, options);
+  Decision d;
+  const TimeZone& zone = data->zoneOf(c, config->zone);
+  auto show = [&](const Value& v) { return describeValue(v, *exe, *data, zone); };
+  Recorder values(show), rows(show);
+  if (!run.prepare(error) || !run.decideOne(c, &values, d, error)) {
+    printError(error);
+    return kExitErrors;
+  }
+  std::string base = a.rules.substr(a.rules.rfind('/') == std::string::npos ? 0 : a.rules.rfind('/') + 1);
+
+  fmt::print("Customer {} (line {} of {}), as of {}\n", a.id, data->customerLine[c], config->customers.source.path,
+             formatTime(now, zone));
+  fmt::print("Rules {}{}\n", program.rulesName, program.rulesVersion.empty() ? "" : " version " + program.rulesVersion);
+
+  const char* titles[] = {"Stage", "Channel", "Offer"};
+  for (int t = 0; t < kTableCount; ++t) {
+    if (!program.tables[t].present) continue;
+    TableKind k = static_cast<TableKind>(t);
+    run.eligibleRows(c, k, &rows);
+    const ast::TableDecl* decl = nullptr;
+    for (const auto& td : compiled.module->tables)
+      if (static_cast<int>(td.kind) == t) decl = &td;
+    Value outcome = t == 0 ? d.stage : t == 1 ? d.channel : d.offer;
+    fmt::print("\n{}: {}", titles[t], d.row[t] < 0 ? "none decided (no row applies)" : outcomeLabel(*exe, k, outcome));
+    if (d.row[t] >= 0) fmt::print("  ({}:{})", base, program.tables[t].rows[d.row[t]].loc.line);
+    fmt::print("\n");
+    for (size_t r = 0; r < program.tables[t].rows.size(); ++r) {
+      const DecisionRow& row = program.tables[t].rows[r];
+      std::string cond = decl && decl->rows[r].condition ? "when " + sourceText(src, decl->rows[r].condition->range) : "otherwise";
+      std::string result;
+      auto it = rows.conditions.find({t, r});
+      Value v = it == rows.conditions.end() ? Value::null() : it->second;
+      result = row.condition < 0 ? "applies to everyone left" : yesNo(v);
+      auto skip = rows.skipped.find({t, r});
+      if (skip != rows.skipped.end()) {
+        const ChannelSpec& spec = config->channels[exe->configChannel(row.outcome)];
+        result += skip->second == ConsentResult::NoConsent ? ", but skipped: no consent (" + spec.consent + " is not true)"
+                                                           : ", but skipped: " + spec.requires + " is empty (" + spec.name + " needs it)";
+      }
+      if (static_cast<int>(r) == d.fullRow[t])
+        result += fmt::format(", but its budget (limit {}) went to customers ranked higher", row.limit);
+      const char* mark = static_cast<int>(r) == d.row[t] ? "->" : "  ";
+      fmt::print("  {} {:>4}  {:<16} {:<60} {}\n", mark, row.loc.line, exe->outcomeName(k, row.outcome), cond, result);
+    }
+    if (t == 1 && !d.channel.isNull() && d.channel.i != kNoOutcome) {
+      auto caps = run.capReport(c, static_cast<int32_t>(d.channel.i));
+      if (caps.empty()) {
+        fmt::print("  Frequency caps: none apply to {}\n", outcomeLabel(*exe, k, d.channel));
+      } else {
+        fmt::print("  Frequency caps on {}:\n", outcomeLabel(*exe, k, d.channel));
+        for (const auto& w : caps)
+          fmt::print("     {} {}: {} contact{} in the window, limit {}: {}\n", w.cap, w.window, w.count, w.count == 1 ? "" : "s",
+                     w.limit, w.full ? "full until " + formatTime(w.eligibleAt, zone) : "room for more");
+      }
+    }
+  }
+
+  fmt::print("\n");
+  if (program.holdout.present) {
+    double b = customerBucket(a.id, program.holdout.salt);
+    fmt::print("Holdout: {} (bucket {:.4f} {} {:g}% of salt \"{}\")\n", d.holdout ? "yes, in the control group" : "no",
+               b, d.holdout ? "<" : ">=", program.holdout.fraction * 100, program.holdout.salt);
+  }
+  std::string why;
+  if (d.send) why = "yes, at " + formatTime(*d.sendAt, zone) + (*d.sendAt != now ? " (after the channel's quiet hours)" : "");
+  else if (d.channel.isNull() || d.channel.i == kNoOutcome) why = "no: no channel";
+  else if (d.holdout) why = "no: the customer is in the holdout group";
+  else why = "no: suppressed by " + d.suppressedBy + ", next eligible " + formatTime(*d.nextEligibleAt, zone);
+  fmt::print("Send: {}\n", why);
+  if (!d.transition.empty()) fmt::print("Transition since the previous run: {}\n", d.transition);
+  if (!program.segments.empty()) {
+    fmt::print("Segments:");
+    for (size_t s = 0; s < program.segments.size(); ++s)
+      fmt::print(" {}{}", program.segments[s].name, d.segments[s] ? "" : " (no)");
+    fmt::print("\n");
+  }
+  if (!values.lets.empty()) {
+    fmt::print("\nValues the rules computed:\n");
+    for (const auto& [l, v] : values.lets) fmt::print("  {:<24} = {}\n", program.lets[l].name, v);
+  }
+  if (!values.fields.empty()) {
+    fmt::print("\nCustomer fields the rules read:\n");
+    for (const auto& [f, v] : values.fields) fmt::print("  {:<24} = {}\n", config->schema.customerFields[f].name, v);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Command addExplain(CLI::App& app) {
+  auto args = std::make_shared<ExplainArgs>();
+  CLI::App* cmd = app.add_subcommand("explain", "Explain every decision for one customer, in plain words");
+  cmd->add_option("rules", args->rules, "Rules file")->required();
+  cmd->add_option("--id", args->id, "The customer's id")->required();
+  cmd->add_option("--config", args->config, "Config file (default: rekindle.yaml beside the rules or above)");
+  cmd->add_option("--as-of", args->asOf, "The run's time `now`");
+  cmd->add_option("--param", args->params, "Override a param: NAME=VALUE (repeatable)");
+  cmd->add_option("--previous", args->previous, "An earlier decisions file");
+  return [args] { return explainCommand(*args); };
+}
+
+}  // namespace rekindle::cli
