@@ -80,6 +80,7 @@ TEST_CASE("customer buckets are stable and documented", "[core][hash]") {
   CHECK(fnv1a64("") == 0xcbf29ce484222325ULL);
   CHECK(fnv1a64("a") == 0xaf63dc4c8601ec8cULL);
   double b = customerBucket("C001", "winback-2026q4");
+  CHECK(b == 0.7877239976937441);  // docs/runtime.md's Python gives exactly this
   CHECK(b >= 0.0);
   CHECK(b < 1.0);
   CHECK(customerBucket("C001", "winback-2026q4") == b);
