@@ -67,7 +67,6 @@ std::string sourceText(const SourceFile& src, SourceRange r) {
     space = false;
     out += c;
   }
-  if (out.size() > 70) out = out.substr(0, 67) + "...";
   return out;
 }
 
@@ -111,6 +110,12 @@ int explainCommand(const ExplainArgs& a) {
   const std::string* id = data->strings.find(a.id);
   auto found = id ? data->customerIndex.find(id) : data->customerIndex.end();
   if (found == data->customerIndex.end()) {
+    for (const auto& r : data->rejects)
+      if (r.source == DataSource::Customers && r.customerId == a.id) {
+        printError(fmt::format("customer '{}' was rejected: {}:{}{}: {}{} (so no decision is made for it)", a.id, r.file, r.line,
+                               r.column ? fmt::format(", column {}", r.column) : "", r.field.empty() ? "" : r.field + ": ", r.reason));
+        return kExitErrors;
+      }
     std::vector<std::string> ids;
     for (uint32_t c = 0; c < data->customerCount && ids.size() < 100000; ++c) ids.push_back(data->customerId(c));
     std::string near = closestName(a.id, ids);
@@ -136,6 +141,8 @@ int explainCommand(const ExplainArgs& a) {
       return kExitErrors;
     }
   }
+  if (a.previous.empty() && (program.features & kUsesPrevious))
+    fmt::print(stderr, "warning: the rules read previous.*, but no --previous file was given: it is null for everyone\n");
   RunOptions options;
   options.now = now;
   options.threads = 1;
@@ -144,7 +151,7 @@ int explainCommand(const ExplainArgs& a) {
   Decision d;
   const TimeZone& zone = data->zoneOf(c, config->zone);
   auto show = [&](const Value& v) { return describeValue(v, *exe, *data, zone); };
-  Recorder values(show), rows(show);
+  Recorder values(show);
   if (!run.prepare(error) || !run.decideOne(c, &values, d, error)) {
     printError(error);
     return kExitErrors;
@@ -155,11 +162,27 @@ int explainCommand(const ExplainArgs& a) {
              formatTime(now, zone));
   fmt::print("Rules {}{}\n", program.rulesName, program.rulesVersion.empty() ? "" : " version " + program.rulesVersion);
 
+  if (previous) {
+    if (previous->present[c])
+      fmt::print("Previous run: stage {}, channel {}, offer {}{}\n", previous->stageName[c].empty() ? "(none)" : previous->stageName[c],
+                 previous->channel[c] == kUnknownOutcome ? "(none)" : exe->outcomeName(TableKind::Channel, previous->channel[c]),
+                 previous->offer[c] == kUnknownOutcome ? "(none)" : exe->outcomeName(TableKind::Offer, previous->offer[c]),
+                 previous->at[c] ? ", decided " + formatTime(*previous->at[c], zone) : "");
+    else
+      fmt::print("Previous run: the customer was not in it (previous.* is null)\n");
+  } else if (program.features & kUsesPrevious) {
+    fmt::print("Previous run: none given (--previous): previous.* is null for everyone\n");
+  }
+  if (program.features & kUsesRfm) {
+    const Population& pop = run.population();
+    fmt::print("RFM: R {} F {} M {}: {}\n", pop.rfmScore(c, 'r'), pop.rfmScore(c, 'f'), pop.rfmScore(c, 'm'), *pop.rfmSegment(c));
+  }
+
   const char* titles[] = {"Stage", "Channel", "Offer"};
   for (int t = 0; t < kTableCount; ++t) {
     if (!program.tables[t].present) continue;
     TableKind k = static_cast<TableKind>(t);
-    run.eligibleRows(c, k, &rows);
+    run.eligibleRows(c, k, &values);
     const ast::TableDecl* decl = nullptr;
     for (const auto& td : compiled.module->tables)
       if (static_cast<int>(td.kind) == t) decl = &td;
@@ -167,23 +190,39 @@ int explainCommand(const ExplainArgs& a) {
     fmt::print("\n{}: {}", titles[t], d.row[t] < 0 ? "none decided (no row applies)" : outcomeLabel(*exe, k, outcome));
     if (d.row[t] >= 0) fmt::print("  ({}:{})", base, program.tables[t].rows[d.row[t]].loc.line);
     fmt::print("\n");
+    const char* budgetWord = t == 1 ? "capacity" : "budget";
     for (size_t r = 0; r < program.tables[t].rows.size(); ++r) {
       const DecisionRow& row = program.tables[t].rows[r];
-      std::string cond = decl && decl->rows[r].condition ? "when " + sourceText(src, decl->rows[r].condition->range) : "otherwise";
-      std::string result;
-      auto it = rows.conditions.find({t, r});
-      Value v = it == rows.conditions.end() ? Value::null() : it->second;
-      result = row.condition < 0 ? "applies to everyone left" : yesNo(v);
-      auto skip = rows.skipped.find({t, r});
-      if (skip != rows.skipped.end()) {
+      auto it = values.conditions.find({t, r});
+      Value v = it == values.conditions.end() ? Value::null() : it->second;
+      std::string result = row.condition < 0 ? "always" : yesNo(v);
+      std::vector<std::string> notes;
+      auto skip = values.skipped.find({t, r});
+      if (skip != values.skipped.end()) {
         const ChannelSpec& spec = config->channels[exe->configChannel(row.outcome)];
-        result += skip->second == ConsentResult::NoConsent ? ", but skipped: no consent (" + spec.consent + " is not true)"
-                                                           : ", but skipped: " + spec.requires + " is empty (" + spec.name + " needs it)";
+        notes.push_back(skip->second == ConsentResult::NoConsent ? "skipped: no consent (" + spec.consent + " is not true)"
+                                                                 : "skipped: " + spec.requires + " is empty (" + spec.name + " needs it)");
       }
-      if (static_cast<int>(r) == d.fullRow[t])
-        result += fmt::format(", but its budget (limit {}) went to customers ranked higher", row.limit);
+      int64_t limit = run.limitOf(row);
+      if (static_cast<int>(r) == d.fullRow[t]) {
+        std::string note = fmt::format("its {} of {} went to customers ranked higher", budgetWord, limit);
+        for (const BudgetUse& b : run.budgets())
+          if (b.table == k && b.row == static_cast<int>(r)) {
+            if (row.rankBy >= 0)
+              note += fmt::format(": this customer's value {}, the last one given {}", run.rankValue(c, k, static_cast<int>(r)), b.cutoff);
+            if (b.tieAtCutoff) note += row.rankBy >= 0 ? " (a tie, broken by the stable bucket draw)" : " (drawn by the stable bucket)";
+          }
+        notes.push_back(note);
+      }
+      if (static_cast<int>(r) == d.row[t] && limit >= 0) {
+        if (d.holdout) notes.push_back(fmt::format("held out: uses none of the {}", budgetWord));
+        else if (t == 1 && !d.suppressedBy.empty()) notes.push_back("its caps stop the contact: uses none of the capacity");
+        else if (t == 2 && !d.send) notes.push_back("no message goes out: uses none of the budget");
+      }
+      std::string text = decl ? sourceText(src, decl->rows[r].range) : exe->outcomeName(k, row.outcome);
       const char* mark = static_cast<int>(r) == d.row[t] ? "->" : "  ";
-      fmt::print("  {} {:>4}  {:<16} {:<60} {}\n", mark, row.loc.line, exe->outcomeName(k, row.outcome), cond, result);
+      fmt::print("  {} {:>4}  {:<7} {}\n", mark, row.loc.line, result, text);
+      for (const auto& n : notes) fmt::print("  {:>15}{}\n", "", n);
     }
     if (t == 1 && !d.channel.isNull() && d.channel.i != kNoOutcome) {
       auto caps = run.capReport(c, static_cast<int32_t>(d.channel.i));
@@ -191,9 +230,13 @@ int explainCommand(const ExplainArgs& a) {
         fmt::print("  Frequency caps: none apply to {}\n", outcomeLabel(*exe, k, d.channel));
       } else {
         fmt::print("  Frequency caps on {}:\n", outcomeLabel(*exe, k, d.channel));
-        for (const auto& w : caps)
+        for (const auto& w : caps) {
           fmt::print("     {} {}: {} contact{} in the window, limit {}: {}\n", w.cap, w.window, w.count, w.count == 1 ? "" : "s",
                      w.limit, w.full ? "full until " + formatTime(w.eligibleAt, zone) : "room for more");
+          std::string list;
+          for (int64_t at : w.counted) list += (list.empty() ? "" : ", ") + formatTime(at, zone);
+          if (!list.empty()) fmt::print("       counted: {}\n", list);
+        }
       }
     }
   }
@@ -205,17 +248,25 @@ int explainCommand(const ExplainArgs& a) {
                b, d.holdout ? "<" : ">=", program.holdout.fraction * 100, program.holdout.salt);
   }
   std::string why;
-  if (d.send) why = "yes, at " + formatTime(*d.sendAt, zone) + (*d.sendAt != now ? " (after the channel's quiet hours)" : "");
-  else if (d.channel.isNull() || d.channel.i == kNoOutcome) why = "no: no channel";
-  else if (d.holdout) why = "no: the customer is in the holdout group";
-  else why = "no: suppressed by " + d.suppressedBy + ", next eligible " + formatTime(*d.nextEligibleAt, zone);
+  if (d.send) {
+    why = "yes, at " + formatTime(*d.sendAt, zone);
+    if (*d.sendAt != now) {
+      const ChannelSpec& spec = config->channels[exe->configChannel(static_cast<int32_t>(d.channel.i))];
+      why += " (after " + spec.name + "'s quiet hours " + spec.quiet->text + " in " + zone.name() + ")";
+    }
+  } else if (d.channel.isNull() || d.channel.i == kNoOutcome) {
+    why = "no: no channel";
+  } else if (d.holdout) {
+    why = "no: the customer is in the holdout group";
+  } else {
+    why = "no: suppressed by " + d.suppressedBy + ", next eligible " + formatTime(*d.nextEligibleAt, zone);
+  }
   fmt::print("Send: {}\n", why);
   if (!d.transition.empty()) fmt::print("Transition since the previous run: {}\n", d.transition);
   if (!program.segments.empty()) {
-    fmt::print("Segments:");
-    for (size_t s = 0; s < program.segments.size(); ++s)
-      fmt::print(" {}{}", program.segments[s].name, d.segments[s] ? "" : " (no)");
-    fmt::print("\n");
+    std::string yes, no;
+    for (size_t s = 0; s < program.segments.size(); ++s) (d.segments[s] ? yes : no) += (((d.segments[s] ? yes : no).empty()) ? "" : ", ") + program.segments[s].name;
+    fmt::print("Segments: {}{}\n", yes.empty() ? "(none)" : yes, no.empty() ? "" : "   (not: " + no + ")");
   }
   if (!values.lets.empty()) {
     fmt::print("\nValues the rules computed:\n");

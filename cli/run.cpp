@@ -65,6 +65,13 @@ void printSummary(const Executable& exe, const Dataset& data, const RunSummary& 
   line("customers", data.customerCounts, true);
   line("events", data.eventCounts, exe.config().events.present);
   line("contacts", data.contactCounts, exe.config().contacts.present && exe.config().contacts.fromEventsField.empty());
+  if (exe.config().contacts.present && !exe.config().contacts.fromEventsField.empty())
+    fmt::print(stderr, "  {:<10} {} taken from the events ({} in {})\n", "contacts", data.contactTime.size(),
+               exe.config().contacts.fromEventsField, [&] {
+                 std::string v;
+                 for (const auto& x : exe.config().contacts.fromEventsValues) v += (v.empty() ? "" : ", ") + x;
+                 return v;
+               }());
 
   // customers per stage x channel, stages in table order
   std::vector<std::string> stages = p.stages;
@@ -81,13 +88,19 @@ void printSummary(const Executable& exe, const Dataset& data, const RunSummary& 
   for (const auto& c : channels)
     if (seenChannels.count(c)) cols.push_back(c);
   if (seenChannels.count("")) cols.push_back("");
+  // The first column fits its longest label; the numbers fit the longest channel name.
   size_t w = 14;
   for (const auto& st : stages) w = std::max(w, st.size() + 2);
   for (const auto& o : p.offers) w = std::max(w, o.size() + 2);
   for (const auto& seg : p.segments) w = std::max(w, seg.name.size() + 2);
+  for (const auto& [cap, n] : s.suppressedBy) w = std::max(w, cap.size() + 2);
+  for (const auto& [t, n] : s.transitions) w = std::max(w, t.size() + 2);
+  for (const auto& b : s.budgets) w = std::max(w, b.outcome.size() + 10);
+  size_t cw = 9;
+  for (const auto& c : cols) cw = std::max(cw, c.size() + 2);
   fmt::print(stderr, "\n  {:<{}}", "stage \\ channel", w + 2);
-  for (const auto& c : cols) fmt::print(stderr, "{:>9}", c.empty() ? "(no row)" : c);
-  fmt::print(stderr, "{:>9}\n", "total");
+  for (const auto& c : cols) fmt::print(stderr, "{:>{}}", c.empty() ? "(no row)" : c, cw);
+  fmt::print(stderr, "{:>{}}\n", "total", cw);
   for (const auto& st : stages) {
     uint64_t total = 0;
     std::string row;
@@ -95,17 +108,17 @@ void printSummary(const Executable& exe, const Dataset& data, const RunSummary& 
       auto it = s.stageChannel.find({st, c});
       uint64_t n = it == s.stageChannel.end() ? 0 : it->second;
       total += n;
-      row += fmt::format("{:>9}", n);
+      row += fmt::format("{:>{}}", n, cw);
     }
-    fmt::print(stderr, "  {:<{}}{}{:>9}\n", st.empty() ? "(no stage)" : st, w + 2, row, total);
+    fmt::print(stderr, "  {:<{}}{}{:>{}}\n", st.empty() ? "(no stage)" : st, w + 2, row, total, cw);
   }
   if (!s.offers.empty()) {
     fmt::print(stderr, "\n  {:<{}}{:>9}{:>12}\n", "offer", w + 2, "count", "cost");
     for (const auto& o : p.offers) {
       auto it = s.offers.find(o);
       if (it == s.offers.end()) continue;
-      double cost = exe.config().offer(o) ? exe.config().offer(o)->cost * double(it->second) : 0;
-      fmt::print(stderr, "  {:<{}}{:>9}{:>12.2f}\n", o, w + 2, it->second, cost);
+      auto cost = s.offerCosts.find(o);  // the control group's offers cost nothing
+      fmt::print(stderr, "  {:<{}}{:>9}{:>12.2f}\n", o, w + 2, it->second, cost == s.offerCosts.end() ? 0.0 : cost->second);
     }
     for (const char* o : {"none", ""}) {
       auto it = s.offers.find(o);
@@ -196,6 +209,8 @@ int runCommand(const RunArgs& a) {
     return kExitErrors;
   }
   std::optional<PreviousDecisions> previous;
+  if (a.previous.empty() && (rules->program.features & kUsesPrevious))
+    fmt::print(stderr, "warning: the rules read previous.*, but no --previous file was given: it is null for everyone\n");
   if (!a.previous.empty()) {
     previous = loadPrevious(a.previous, rules->program, *data, config->zone, error);
     if (!previous) {

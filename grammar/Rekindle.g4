@@ -49,8 +49,9 @@ tableRow
   : outcome=(IDENT | NONE) (WHEN expr | OTHERWISE) limitClause?
   ;
 
+// `limit 600` or `limit daily_calls` (an int param, so the config or --param can change it).
 limitClause
-  : LIMIT INT (RANK BY expr order=(ASC | DESC)?)?
+  : LIMIT (INT | param=IDENT) (RANK BY expr order=(ASC | DESC)?)?
   ;
 
 // cap email: 2 per 7d, 6 per 30d when account_type == "b2b"

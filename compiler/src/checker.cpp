@@ -509,6 +509,21 @@ class Checker {
       }
       if (row.limit) {
         if (k == 0) error(ErrorCode::BadLimit, row.limit->range, "stage rows cannot have a limit", "limits apply to channel and offer rows");
+        if (!row.limit->limitParam.empty()) {
+          auto it = paramIndex_.find(row.limit->limitParam);
+          if (it == paramIndex_.end() || out_.paramTypes[it->second].kind != Kind::Int) {
+            std::vector<std::string> ints;
+            for (const auto& [n, i] : paramIndex_)
+              if (out_.paramTypes[i].kind == Kind::Int) ints.push_back(n);
+            std::string help = didYouMean(row.limit->limitParam, ints);
+            error(ErrorCode::BadLimit, row.limit->limitRange,
+                  it == paramIndex_.end() ? "unknown param '" + row.limit->limitParam + "' in a limit"
+                                          : "param '" + row.limit->limitParam + "' is a " + out_.paramTypes[it->second].str() + "; a limit needs an int",
+                  help.empty() ? "declare it: param " + row.limit->limitParam + " = 600" : help);
+          } else {
+            reference(ctx, row.limit->limitRange, paramSymbol_[it->second]);
+          }
+        }
         if (row.limit->rankBy) {
           Expr& rank = *const_cast<Expr*>(row.limit->rankBy.get());
           Type rt = check(rank, ctx);

@@ -323,6 +323,10 @@ class Emitter {
       }
       if (row.limit) {
         dr.limit = row.limit->limit;
+        if (!row.limit->limitParam.empty()) {
+          dr.limitParam = paramIndexOf(row.limit->limitParam);
+          dr.limit = p_.constants[p_.params[dr.limitParam].defaultConst].i;  // the default, for disasm
+        }
         dr.descending = row.limit->descending;
         if (row.limit->rankBy) {
           ChunkBuilder b(ChunkKind::RankBy, fmt::format("{} row {} ({}) rank", kind, r + 1, row.outcome));
@@ -356,6 +360,12 @@ class Emitter {
       }
       p_.caps.push_back(std::move(rule));
     }
+  }
+
+  int32_t paramIndexOf(const std::string& name) const {
+    for (size_t i = 0; i < p_.params.size(); ++i)
+      if (p_.params[i].name == name) return static_cast<int32_t>(i);
+    return -1;
   }
 
   static int32_t indexOf(const std::vector<std::string>& v, const std::string& s) {

@@ -225,8 +225,14 @@ class AstBuilder {
           if (auto* lc = r->limitClause()) {
             ast::LimitClause limit;
             limit.range = ctxRange(lc);
-            limit.limitText = lc->INT() ? lc->INT()->getText() : "0";
+            limit.limitText = lc->INT() ? lc->INT()->getText() : lc->param ? lc->param->getText() : "0";
             limit.limit = lc->INT() ? intOf(lc->INT()->getSymbol()) : 0;
+            if (lc->param) {
+              limit.limitParam = lc->param->getText();
+              limit.limitRange = tokenRange(lc->param);
+            } else if (lc->INT()) {
+              limit.limitRange = tokenRange(lc->INT()->getSymbol());
+            }
             if (lc->expr()) limit.rankBy = expr(lc->expr());
             if (lc->order) {
               limit.explicitOrder = true;

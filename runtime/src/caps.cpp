@@ -46,6 +46,12 @@ WindowCheck checkWindow(const CapWindow& w, const std::vector<int64_t>& contacts
   return r;
 }
 
+bool countsInWindow(const CapWindow& w, int64_t c, int64_t now, const TimeZone& zone) {
+  if (c > now) return false;
+  if (w.unit == CalendarUnit::None) return c > now - w.seconds;
+  return c >= calendarPeriod(w.unit, now, zone).first;
+}
+
 std::string windowText(const CapWindow& w) {
   std::string n = std::to_string(w.count) + " per ";
   switch (w.unit) {
@@ -67,7 +73,14 @@ int64_t sendTimeAfterQuietHours(int64_t now, const QuietHours& q, const TimeZone
   if (!quiet) return now;
   // The window ends today, or tomorrow when it started this evening and crosses midnight.
   int64_t endDay = (crosses && minute >= q.startMinute) ? day + 1 : day;
-  int64_t send = zone.fromLocal(endDay * kSecondsPerDay + q.endMinute * kSecondsPerMinute);
+  int64_t endLocal = endDay * kSecondsPerDay + q.endMinute * kSecondsPerMinute;
+  int64_t send = zone.fromLocal(endLocal);
+  // A wall time that happens twice (clocks going back) reads as its first occurrence; when that
+  // is already past, the window ends at the second one.
+  if (send <= now) {
+    int64_t second = endLocal - zone.offsetAt(now);
+    if (second > now && zone.toLocal(second) == endLocal) send = second;
+  }
   return std::max(send, now);
 }
 

@@ -14,6 +14,7 @@
 #endif
 
 #include "reader_internal.h"
+#include "rekindle/core/utf8.h"
 
 namespace rekindle {
 
@@ -182,6 +183,9 @@ class CsvReader final : public RecordReader {
   bool next(std::vector<RawValue>& values, RecordInfo& info) override;
   const std::string& ioError() const override { return input_->ioError(); }
   const std::string& path() const override { return path_; }
+  uint32_t columnNumber(size_t slot) const override {
+    return slot < slotField_.size() ? slotField_[slot] + 1 : 0;
+  }
 
  private:
   bool nextRecord();
@@ -497,7 +501,7 @@ bool CsvReader::next(std::vector<RawValue>& values, RecordInfo& info) {
   if (record_.unterminated) done_ = true;
 
   if (!isAscii(record, length) && !simdjson::validate_utf8(record, length)) {
-    reject(info, fieldAt(firstInvalidUtf8(record, length)), "invalid UTF-8");
+    reject(info, fieldAt(findInvalidUtf8(std::string_view(record, length))), "invalid UTF-8");
     return true;
   }
   if (record_.problem != nullptr) {

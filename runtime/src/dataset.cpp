@@ -191,6 +191,7 @@ class Loader {
     r.field = std::move(field);
     r.reason = std::move(reason);
     r.raw = std::string(info.raw);
+    r.customerId = currentId_;
     ds_.rejects.push_back(std::move(r));
     ++counts.rejected;
     if (options_.maxErrors >= 0 && static_cast<int64_t>(ds_.rejects.size()) > options_.maxErrors) {
@@ -226,16 +227,18 @@ class Loader {
     SourceCounts& counts = ds_.customerCounts;
     while (reader->next(vals, info)) {
       ++counts.read;
+      currentId_.clear();
       if (!info.ok) {
         if (!rejectBadRecord(DataSource::Customers, *reader, info, counts)) return false;
         continue;
       }
+      if (vals[0].kind == RawKind::Text || vals[0].kind == RawKind::Number) currentId_ = std::string(vals[0].text);
       bool ok = true;
       for (size_t k = 0; k < wanted.size() && ok; ++k) {
         std::string reason;
         auto v = convertValue(vals[k], schema.customerFields[k], config_.zone, ds_.strings, reason);
         if (!v) {
-          if (!reject(DataSource::Customers, *reader, info, 0, schema.customerFields[k].name, reason, counts)) return false;
+          if (!reject(DataSource::Customers, *reader, info, reader->columnNumber(k), schema.customerFields[k].name, reason, counts)) return false;
           ok = false;
         } else {
           row[k] = *v;
@@ -249,7 +252,7 @@ class Loader {
         if (known == zoneIndex_.end()) {
           auto tz = TimeZone::locate(*name);
           if (!tz) {
-            if (!reject(DataSource::Customers, *reader, info, 0, schema.customerFields[schema.customerTimezoneField].name,
+            if (!reject(DataSource::Customers, *reader, info, reader->columnNumber(schema.customerTimezoneField), schema.customerFields[schema.customerTimezoneField].name,
                         "unknown time zone '" + shown(*name) + "'", counts))
               return false;
             continue;
@@ -260,13 +263,13 @@ class Loader {
         zone = known->second;
       }
       if (row[0].s->empty()) {
-        if (!reject(DataSource::Customers, *reader, info, 0, schema.customerFields[0].name, "empty customer id", counts)) return false;
+        if (!reject(DataSource::Customers, *reader, info, reader->columnNumber(0), schema.customerFields[0].name, "empty customer id", counts)) return false;
         continue;
       }
       auto [it, fresh] = ds_.customerIndex.emplace(row[0].s, static_cast<uint32_t>(ds_.customerCount));
       if (!fresh) {
         std::string reason = fmt::format("duplicate customer id '{}' (first at line {})", shown(*row[0].s), ds_.customerLine[it->second]);
-        if (!reject(DataSource::Customers, *reader, info, 0, schema.customerFields[0].name, reason, counts)) return false;
+        if (!reject(DataSource::Customers, *reader, info, reader->columnNumber(0), schema.customerFields[0].name, reason, counts)) return false;
         continue;
       }
       for (size_t k = 0; k < wanted.size(); ++k) ds_.customers[k].push(row[k]);
@@ -302,6 +305,7 @@ class Loader {
     std::vector<Value> row(schema.eventFields.size());
     RecordInfo info;
     SourceCounts& counts = ds_.eventCounts;
+    currentId_.clear();
     while (reader->next(vals, info)) {
       ++counts.read;
       if (!info.ok) {
@@ -313,7 +317,7 @@ class Loader {
         std::string reason = vals[0].kind == RawKind::Text || vals[0].kind == RawKind::Number
                                  ? fmt::format("unknown customer id '{}'", shown(vals[0].text))
                                  : "missing customer id";
-        if (!reject(DataSource::Events, *reader, info, 0, config_.events.keyColumn, reason, counts)) return false;
+        if (!reject(DataSource::Events, *reader, info, reader->columnNumber(0), config_.events.keyColumn, reason, counts)) return false;
         continue;
       }
       bool ok = true;
@@ -321,7 +325,7 @@ class Loader {
         std::string reason;
         auto v = convertValue(vals[k + 1], schema.eventFields[k], config_.zone, ds_.strings, reason);
         if (!v) {
-          if (!reject(DataSource::Events, *reader, info, 0, schema.eventFields[k].name, reason, counts)) return false;
+          if (!reject(DataSource::Events, *reader, info, reader->columnNumber(k + 1), schema.eventFields[k].name, reason, counts)) return false;
           ok = false;
         } else {
           row[k] = *v;
@@ -369,19 +373,19 @@ class Loader {
       }
       auto cust = customerOf(vals[0]);
       if (!cust) {
-        if (!reject(DataSource::Contacts, *reader, info, 0, spec.keyColumn,
+        if (!reject(DataSource::Contacts, *reader, info, reader->columnNumber(0), spec.keyColumn,
                     fmt::format("unknown customer id '{}'", shown(vals[0].text)), counts)) return false;
         continue;
       }
       std::string reason;
       auto t = convertValue(vals[1], timeField, config_.zone, ds_.strings, reason);
       if (!t) {
-        if (!reject(DataSource::Contacts, *reader, info, 0, spec.timeColumn, reason, counts)) return false;
+        if (!reject(DataSource::Contacts, *reader, info, reader->columnNumber(1), spec.timeColumn, reason, counts)) return false;
         continue;
       }
       auto ch = convertValue(vals[2], channelField, config_.zone, ds_.strings, reason);
       if (!ch) {
-        if (!reject(DataSource::Contacts, *reader, info, 0, spec.channelColumn, reason, counts)) return false;
+        if (!reject(DataSource::Contacts, *reader, info, reader->columnNumber(2), spec.channelColumn, reason, counts)) return false;
         continue;
       }
       int32_t idx = -1;
@@ -441,6 +445,7 @@ class Loader {
   Dataset& ds_;
   std::string& fatal_;
   std::unordered_map<const std::string*, int32_t> zoneIndex_;
+  std::string currentId_;  // the customer row being read, for its rejects
 };
 
 }  // namespace

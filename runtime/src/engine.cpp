@@ -7,6 +7,8 @@
 #include <atomic>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "rekindle/core/hash.h"
 #include "rekindle/runtime/caps.h"
 
@@ -28,6 +30,7 @@ void RunSummary::merge(const RunSummary& o) {
   holdout += o.holdout;
   for (const auto& [k, n] : o.stageChannel) stageChannel[k] += n;
   for (const auto& [k, n] : o.offers) offers[k] += n;
+  for (const auto& [k, x] : o.offerCosts) offerCosts[k] += x;
   for (const auto& [k, n] : o.segments) segments[k] += n;
   for (const auto& [k, n] : o.suppressedBy) suppressedBy[k] += n;
   for (const auto& [k, n] : o.transitions) transitions[k] += n;
@@ -99,7 +102,7 @@ bool DecisionRun::prepare(std::string& error) {
   if ((p.features & (kUsesRfm | kUsesQuantile)) && !populationPass(error)) return false;
   for (uint8_t t : p.decisionOrder) {
     const DecisionTable& table = p.tables[t];
-    bool limited = std::any_of(table.rows.begin(), table.rows.end(), [](const DecisionRow& r) { return r.limit >= 0; });
+    bool limited = std::any_of(table.rows.begin(), table.rows.end(), [&](const DecisionRow& r) { return limitOf(r) >= 0; });
     if (limited && !allocate(static_cast<TableKind>(t), error)) return false;
   }
   return true;
@@ -175,8 +178,23 @@ struct Candidate {
 
 }  // namespace
 
+int64_t DecisionRun::limitOf(const DecisionRow& row) const {
+  return row.limitParam >= 0 ? exe_.params()[row.limitParam].i : row.limit;
+}
+
 bool DecisionRun::allocate(TableKind table, std::string& error) {
   const Program& p = exe_.program();
+  // An offer counts against its budget only when it reaches the customer: when the channel is
+  // decided first, a customer without a channel, or whom the caps stop, takes it for free.
+  bool offerFollowsChannel = false;
+  if (table == TableKind::Offer && p.table(TableKind::Channel).present)
+    for (uint8_t t : p.decisionOrder) {
+      if (t == static_cast<uint8_t>(TableKind::Channel)) {
+        offerFollowsChannel = true;
+        break;
+      }
+      if (t == static_cast<uint8_t>(TableKind::Offer)) break;
+    }
   const DecisionTable& t = p.table(table);
   const size_t n = data_.customerCount;
   const size_t blocks = (n + kBlock - 1) / kBlock;
@@ -198,16 +216,25 @@ bool DecisionRun::allocate(TableKind table, std::string& error) {
       for (int k = 0; k < kTableCount; ++k)
         if (!allocated_[k].empty()) ev.fixRow(static_cast<TableKind>(k), allocated_[k][c]);
       std::vector<int> rows = ev.eligibleRows(table);
+      std::optional<bool> delivered;  // for offers: does a message go out?
       for (int r : rows) {
         out.rows.push_back(r);
         const DecisionRow& row = t.rows[r];
-        if (row.limit < 0) continue;
+        if (limitOf(row) < 0) continue;
         Candidate cand;
         cand.row = r;
         if (row.rankBy >= 0) cand.key = RankKey::of(ev.runChunk(row.rankBy));
         // A customer the caps would stop is not called: they do not use the channel's capacity.
         if (table == TableKind::Channel && row.outcome != kNoOutcome && !p.caps.empty())
           cand.consumes = capsAllow(w, static_cast<uint32_t>(c), row.outcome);
+        if (offerFollowsChannel) {
+          if (!delivered) {
+            Value ch = ev.decision(TableKind::Channel);
+            bool real = !ch.isNull() && ch.i != kNoOutcome;
+            delivered = real && (p.caps.empty() || capsAllow(w, static_cast<uint32_t>(c), static_cast<int32_t>(ch.i)));
+          }
+          cand.consumes = *delivered;
+        }
         out.cands.push_back(std::move(cand));
       }
       out.offset.push_back(static_cast<uint32_t>(out.rows.size()));
@@ -255,7 +282,8 @@ bool DecisionRun::allocate(TableKind table, std::string& error) {
   for (size_t r = 0; r < t.rows.size(); ++r) {
     std::vector<uint32_t>& here = waiting[r];
     const DecisionRow& row = t.rows[r];
-    if (row.limit < 0) {
+    const int64_t limit = limitOf(row);
+    if (limit < 0) {
       for (uint32_t k : here) allocated[k] = static_cast<int32_t>(r);
       continue;
     }
@@ -281,14 +309,21 @@ bool DecisionRun::allocate(TableKind table, std::string& error) {
     });
     std::vector<uint32_t> competing;
     for (const Contender& c : contenders) competing.push_back(c.customer);
-    size_t given = std::min<size_t>(competing.size(), static_cast<size_t>(row.limit));
+    size_t given = std::min<size_t>(competing.size(), static_cast<size_t>(limit));
     BudgetUse use;
     use.table = table;
     use.row = static_cast<int>(r);
     use.outcome = outcome;
-    use.limit = row.limit;
+    use.limit = limit;
     use.given = given;
     use.turnedAway = competing.size() - given;
+    if (given > 0 && row.rankBy >= 0) {
+      const RankKey& last = contenders[given - 1].cand->key;
+      use.cutoff = last.kind == 0 ? "null" : last.kind == 2 ? "\"" + last.text + "\"" : fmt::format("{}", last.number);
+      use.tieAtCutoff = given < contenders.size() && RankKey::compare(last, contenders[given].cand->key, row.descending) == 0;
+    } else if (given > 0 && given < contenders.size()) {
+      use.tieAtCutoff = true;  // no `rank by`: the bucket alone decides
+    }
     budgets_.push_back(use);
     for (size_t i = 0; i < competing.size(); ++i) {
       uint32_t k = competing[i];
@@ -348,7 +383,12 @@ void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d, std:
     const std::vector<int64_t>& contacts = r->channel == -1 ? w.allContacts : w.channelContacts;
     for (const CapWindow& win : r->windows) {
       WindowCheck check = checkWindow(win, contacts, now, zone);
-      if (report) report->push_back({r->text, windowText(win), check.count, win.count, check.full, check.eligibleAt});
+      if (report) {
+        CapWindowReport line{r->text, windowText(win), check.count, win.count, check.full, check.eligibleAt, {}};
+        for (int64_t t : contacts)
+          if (countsInWindow(win, t, now, zone)) line.counted.push_back(t);
+        report->push_back(std::move(line));
+      }
       if (!check.full) continue;
       if (d.suppressedBy.empty() || check.eligibleAt > eligible) {
         eligible = check.eligibleAt;
@@ -409,8 +449,11 @@ void count(const Executable& exe, const Program& p, const Decision& d, RunSummar
   ++s.stageChannel[{outcomeLabel(exe, TableKind::Stage, d.stage), outcomeLabel(exe, TableKind::Channel, d.channel)}];
   if (p.tables[2].present) ++s.offers[outcomeLabel(exe, TableKind::Offer, d.offer)];
   // An offer costs when it goes out: not to the control group, not when the message is held back.
-  if (!d.offer.isNull() && d.offer.i != kNoOutcome && !d.holdout)
-    s.offerCost += exe.config().offers[exe.configOffer(static_cast<int32_t>(d.offer.i))].cost;
+  if (!d.offer.isNull() && d.offer.i != kNoOutcome && !d.holdout) {
+    double cost = exe.config().offers[exe.configOffer(static_cast<int32_t>(d.offer.i))].cost;
+    s.offerCost += cost;
+    s.offerCosts[exe.outcomeName(TableKind::Offer, d.offer.i)] += cost;
+  }
   for (uint32_t k = 0; k < p.segments.size(); ++k)
     if (d.segments[k]) ++s.segments[p.segments[k].name];
   if (!d.transition.empty()) ++s.transitions[d.transition];
@@ -473,6 +516,19 @@ std::vector<int> DecisionRun::eligibleRows(uint32_t customer, TableKind table, E
   for (int k = 0; k < kTableCount; ++k)
     if (k != static_cast<int>(table) && !allocated_[k].empty()) ev.fixRow(static_cast<TableKind>(k), allocated_[k][customer]);
   return ev.eligibleRows(table);
+}
+
+std::string DecisionRun::rankValue(uint32_t customer, TableKind table, int row) {
+  const DecisionRow& r = exe_.program().table(table).rows[row];
+  if (r.rankBy < 0) return "";
+  Evaluator ev(exe_, data_, context_);
+  ev.begin(customer);
+  for (int k = 0; k < kTableCount; ++k)
+    if (k != static_cast<int>(table) && !allocated_[k].empty()) ev.fixRow(static_cast<TableKind>(k), allocated_[k][customer]);
+  Value v = ev.runChunk(r.rankBy);
+  if (v.isNull()) return "null";
+  if (v.tag == Kind::String) return "\"" + *v.s + "\"";
+  return fmt::format("{}", v.tag == Kind::Float ? v.f : static_cast<double>(v.i));
 }
 
 bool DecisionRun::decideOne(uint32_t customer, EvalTracer* tracer, Decision& out, std::string& error) {

@@ -187,45 +187,6 @@ bool isAscii(const char* text, size_t size) {
   return (word & 0x8080808080808080ull) == 0;
 }
 
-size_t firstInvalidUtf8(const char* text, size_t size) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(text);
-  auto continuation = [&](size_t at, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-    return at < size && p[at] >= lo && p[at] <= hi;
-  };
-  size_t i = 0;
-  while (i < size) {
-    while (i + 8 <= size) {
-      uint64_t word;
-      std::memcpy(&word, p + i, 8);
-      if (word & 0x8080808080808080ull) break;
-      i += 8;
-    }
-    if (i >= size) break;
-    const unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-    } else if (c >= 0xC2 && c <= 0xDF) {  // C0 and C1 could only start overlong forms
-      if (!continuation(i + 1)) return i;
-      i += 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      // E0 80..9F would be overlong; ED A0..BF would encode a UTF-16 surrogate.
-      const unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
-      const unsigned char hi = c == 0xED ? 0x9F : 0xBF;
-      if (!continuation(i + 1, lo, hi) || !continuation(i + 2)) return i;
-      i += 3;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      // F0 80..8F would be overlong; F4 90.. and F5.. would be above U+10FFFF.
-      const unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
-      const unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;
-      if (!continuation(i + 1, lo, hi) || !continuation(i + 2) || !continuation(i + 3)) return i;
-      i += 4;
-    } else {
-      return i;
-    }
-  }
-  return size;
-}
-
 std::unique_ptr<RecordReader> RecordReader::open(const SourceOptions& options,
                                                  const std::vector<std::string>& wanted,
                                                  std::string& error) {

@@ -86,10 +86,6 @@ std::unique_ptr<RecordReader> openJsonlReader(const SourceOptions& options,
                                               std::unique_ptr<BlockInput> input,
                                               std::string& error);
 
-// Offset of the first byte of `text` that is not part of a well-formed UTF-8 sequence
-// (overlong forms, surrogates and code points above U+10FFFF are ill-formed), or
-// text.size() when all of it is valid.
-size_t firstInvalidUtf8(const char* text, size_t size);
 
 // Fast check used before the exact one: true when every byte is below 0x80.
 bool isAscii(const char* text, size_t size);

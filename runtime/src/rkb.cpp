@@ -179,6 +179,7 @@ std::string serializeProgram(const Program& p) {
       w.i32(row.outcome);
       w.i32(row.condition);
       w.i64(row.limit);
+      w.i32(row.limitParam);
       w.i32(row.rankBy);
       w.u8(row.descending);
       w.loc(row.loc);
@@ -295,12 +296,13 @@ std::optional<Program> loadProgram(std::string_view bytes, std::string& error) {
   for (auto& t : p.tables) {
     t.present = r.u8();
     t.loc = r.loc();
-    uint32_t nr = r.count(4 + 4 + 8 + 4 + 1 + 8);
+    uint32_t nr = r.count(4 + 4 + 8 + 4 + 4 + 1 + 8);
     t.rows.resize(nr);
     for (auto& row : t.rows) {
       row.outcome = r.i32();
       row.condition = r.i32();
       row.limit = r.i64();
+      row.limitParam = r.i32();
       row.rankBy = r.i32();
       row.descending = r.u8();
       row.loc = r.loc();
@@ -508,6 +510,9 @@ std::string verifyProgram(Program& p) {
       if (row.condition != -1 && !validChunk(p, row.condition, ChunkKind::RowCondition)) return "row condition chunk out of range";
       if (row.rankBy != -1 && !validChunk(p, row.rankBy, ChunkKind::RankBy)) return "rank chunk out of range";
       if (row.limit < -1) return "negative row limit";
+      if (row.limitParam != -1 && (row.limitParam < 0 || static_cast<size_t>(row.limitParam) >= p.params.size() ||
+                                   p.params[row.limitParam].type.kind != Kind::Int || p.params[row.limitParam].isList))
+        return "row limit param out of range";
     }
     if (!table.present && !table.rows.empty()) return "rows in an absent table";
   }

@@ -123,7 +123,7 @@ TEST_CASE(".rkb round trip keeps every part of a program", "[bytecode]") {
   p.rulesVersion = "3";
   p.stages = {"new", "dormant"};
   p.tables[0].present = true;
-  p.tables[0].rows.push_back(DecisionRow{0, -1, -1, -1, true, SourceLoc{3, 3}});
+  p.tables[0].rows.push_back(DecisionRow{0, -1, -1, -1, -1, true, SourceLoc{3, 3}});
   p.natives.push_back(builtins()[findBuiltins("", "count")[0]].key());
   REQUIRE(verifyProgram(p).empty());
   std::string bytes = serializeProgram(p);

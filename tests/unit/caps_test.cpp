@@ -108,6 +108,13 @@ TEST_CASE("quiet hours move send_at to the end of the window and never suppress"
     QuietHours early = *parseQuietHours("01:00-02:30");
     CHECK(sendTimeAfterQuietHours(at("2026-03-29T01:30:00+01:00"), early, z) == at("2026-03-29T01:30:00Z"));
   }
+  SECTION("a quiet end in the hour that happens twice: the second one, once inside the window") {
+    // 25 October 2026: 02:00-03:00 local happens twice. At the second 02:15 (+01:00) a window
+    // ending at 02:30 ends at the second 02:30, not at the first, which is past.
+    QuietHours late = *parseQuietHours("22:00-02:30");
+    CHECK(sendTimeAfterQuietHours(at("2026-10-25T02:15:00+01:00"), late, z) == at("2026-10-25T02:30:00+01:00"));
+    CHECK(sendTimeAfterQuietHours(at("2026-10-25T02:15:00+02:00"), late, z) == at("2026-10-25T02:30:00+02:00"));
+  }
   SECTION("a daytime window") {
     QuietHours lunch = *parseQuietHours("12:00-14:00");
     CHECK(sendTimeAfterQuietHours(at("2026-11-23T13:00:00+01:00"), lunch, z) == at("2026-11-23T14:00:00+01:00"));

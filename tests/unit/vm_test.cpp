@@ -41,7 +41,7 @@ struct Fixture {
     p.eventFieldCount = static_cast<uint32_t>(config.schema.eventFields.size());
     for (const auto& c : config.channels) p.channels.push_back(c.name);
     p.tables[1].present = true;
-    p.tables[1].rows.push_back(DecisionRow{0, -1, -1, -1, true, SourceLoc{1, 1}});
+    p.tables[1].rows.push_back(DecisionRow{0, -1, -1, -1, -1, true, SourceLoc{1, 1}});
     p.decisionOrder = {1};
     return p;
   }

@@ -154,6 +154,8 @@ struct SegmentDecl {
 struct LimitClause {
   int64_t limit = 0;
   std::string limitText;
+  std::string limitParam;  // `limit daily_calls`: the param's name
+  SourceRange limitRange;
   ExprPtr rankBy;  // may be null
   bool descending = true;
   bool explicitOrder = false;

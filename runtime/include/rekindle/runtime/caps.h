@@ -27,6 +27,9 @@ struct WindowCheck {
 WindowCheck checkWindow(const CapWindow& window, const std::vector<int64_t>& contacts, int64_t now,
                         const TimeZone& zone);
 
+// Does a contact at `c` count in the window at `now`?
+bool countsInWindow(const CapWindow& window, int64_t c, int64_t now, const TimeZone& zone);
+
 // "2 per 7d", "1 per calendar month": how a window is named in suppressed_by.
 std::string windowText(const CapWindow& window);
 

@@ -56,6 +56,7 @@ struct RejectedRow {
   std::string field;
   std::string reason;
   std::string raw;
+  std::string customerId;  // the row's customer id, when it could be read
 };
 
 struct SourceCounts {

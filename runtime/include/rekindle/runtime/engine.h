@@ -58,6 +58,8 @@ struct BudgetUse {
   int64_t limit = 0;
   uint64_t given = 0;     // customers who received it and count against the limit
   uint64_t turnedAway = 0;  // qualified, but the budget was full
+  std::string cutoff;     // the `rank by` value of the last customer given it
+  bool tieAtCutoff = false;  // the first turned away had the same value: the bucket decided
 };
 
 // Counts for the run summary and the report.
@@ -68,6 +70,7 @@ struct RunSummary {
   uint64_t holdout = 0;
   std::map<std::pair<std::string, std::string>, uint64_t> stageChannel;  // (stage, channel)
   std::map<std::string, uint64_t> offers;
+  std::map<std::string, double> offerCosts;  // what each offer costs, control group excluded
   std::map<std::string, uint64_t> segments;
   std::map<std::string, uint64_t> suppressedBy;
   std::map<std::string, uint64_t> transitions;
@@ -84,6 +87,7 @@ struct CapWindowReport {
   int64_t limit = 0;
   bool full = false;
   int64_t eligibleAt = 0;
+  std::vector<int64_t> counted;  // the contacts in the window
 };
 
 class DecisionRun {
@@ -101,6 +105,11 @@ class DecisionRun {
   std::vector<CapWindowReport> capReport(uint32_t customer, int32_t programChannel);
   // Every row of a table whose condition holds, traced, as the allocator saw them.
   std::vector<int> eligibleRows(uint32_t customer, TableKind table, EvalTracer* tracer);
+  // A customer's `rank by` value for a limited row, described; "" without `rank by`.
+  std::string rankValue(uint32_t customer, TableKind table, int row);
+  // The limit of a row (its literal, or its param's value in this run); -1 without one.
+  int64_t limitOf(const DecisionRow& row) const;
+  const std::vector<BudgetUse>& budgets() const { return budgets_; }
 
   const RunContext& context() const { return context_; }
   const Population& population() const { return population_; }

@@ -52,6 +52,7 @@ struct DecisionRow {
   int32_t outcome = 0;     // stage / channel / offer index; kNoOutcome (-1) for `none`
   int32_t condition = -1;  // chunk; -1 for `otherwise`
   int64_t limit = -1;      // -1: no limit
+  int32_t limitParam = -1; // the limit is this int param's value (overridable), when >= 0
   int32_t rankBy = -1;     // chunk; -1: ranked by bucket alone
   bool descending = true;
   SourceLoc loc;           // the row's outcome, for explanations

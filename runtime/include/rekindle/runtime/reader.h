@@ -73,6 +73,9 @@ class RecordReader {
 
   virtual const std::string& ioError() const = 0;
   virtual const std::string& path() const = 0;
+  // The 1-based position in the file of wanted column `slot` (CSV), or 0 (JSON Lines: keys
+  // have no position). For the rejects file.
+  virtual uint32_t columnNumber(size_t /*slot*/) const { return 0; }
 };
 
 // Parses one complete JSON document (RFC 8259) and says whether it is valid; used by the JSONL
