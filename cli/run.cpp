@@ -87,7 +87,7 @@ void printSummary(const Executable& exe, const Dataset& data, const RunSummary& 
   std::vector<std::string> cols;
   for (const auto& c : channels)
     if (seenChannels.count(c)) cols.push_back(c);
-  if (seenChannels.count("")) cols.push_back("");
+  if (seenChannels.count("") && p.tables[1].present) cols.push_back("");  // no channel table: totals only
   // The first column fits its longest label; the numbers fit the longest channel name.
   size_t w = 14;
   for (const auto& st : stages) w = std::max(w, st.size() + 2);
@@ -98,17 +98,17 @@ void printSummary(const Executable& exe, const Dataset& data, const RunSummary& 
   for (const auto& b : s.budgets) w = std::max(w, b.outcome.size() + 10);
   size_t cw = 9;
   for (const auto& c : cols) cw = std::max(cw, c.size() + 2);
-  fmt::print(stderr, "\n  {:<{}}", "stage \\ channel", w + 2);
+  fmt::print(stderr, "\n  {:<{}}", p.tables[1].present ? "stage \\ channel" : "stage", w + 2);
   for (const auto& c : cols) fmt::print(stderr, "{:>{}}", c.empty() ? "(no row)" : c, cw);
   fmt::print(stderr, "{:>{}}\n", "total", cw);
   for (const auto& st : stages) {
     uint64_t total = 0;
+    for (const auto& [key, n] : s.stageChannel)
+      if (key.first == st) total += n;
     std::string row;
     for (const auto& c : cols) {
       auto it = s.stageChannel.find({st, c});
-      uint64_t n = it == s.stageChannel.end() ? 0 : it->second;
-      total += n;
-      row += fmt::format("{:>{}}", n, cw);
+      row += fmt::format("{:>{}}", it == s.stageChannel.end() ? 0 : it->second, cw);
     }
     fmt::print(stderr, "  {:<{}}{}{:>{}}\n", st.empty() ? "(no stage)" : st, w + 2, row, total, cw);
   }

@@ -301,9 +301,24 @@ std::optional<Config> parseConfig(const std::string& path, const std::string& te
     } else {
       cfg.customers.present = true;
       cfg.customers.line = cust.Mark().line + 1;
-      r.checkKeys(cust, "customers", {"path", "format", "delimiter", "whitespace", "header", "columns", "id", "timezone", "fields"});
-      r.readSource(cust, cfg.dir, cfg.customers, "customers");
+      r.checkKeys(cust, "customers", {"path", "format", "delimiter", "whitespace", "header", "columns", "id", "timezone", "fields", "from_events"});
+      if (cust["from_events"]) {
+        auto b = r.boolean(cust["from_events"], "customers.from_events");
+        cfg.customers.customersFromEvents = b.value_or(false);
+      }
+      if (cfg.customers.customersFromEvents) {
+        if (cust["path"] || cust["fields"])
+          r.error(cust["from_events"], "customers taken from the events have no file and no fields of their own",
+                  "remove customers.path and customers.fields, or from_events");
+      } else {
+        r.readSource(cust, cfg.dir, cfg.customers, "customers");
+      }
       if (auto id = r.scalar(cust["id"], "customers.id")) cfg.customers.keyColumn = *id;
+      if (cfg.customers.keyColumn == "@row") {
+        // The export has no id column: the data row number is the id, a string field `row`.
+        cfg.customers.rowIds = true;
+        cfg.customers.keyColumn = "row";
+      }
       FieldSpec idField{cfg.customers.keyColumn, cfg.customers.keyColumn, Type::of(Kind::String), ""};
       customerNames.insert(idField.name);
       cfg.schema.customerFields.push_back(idField);
@@ -326,6 +341,8 @@ std::optional<Config> parseConfig(const std::string& path, const std::string& te
       r.checkKeys(ev, "events", {"path", "format", "delimiter", "whitespace", "header", "columns", "customer", "time", "time_format", "fields"});
       r.readSource(ev, cfg.dir, cfg.events, "events");
       if (auto c = r.scalar(ev["customer"], "events.customer")) cfg.events.keyColumn = *c;
+      if (cfg.customers.rowIds)
+        r.error(ev, "events cannot be joined to customers whose ids are row numbers (customers.id: \"@row\")");
       if (auto t = r.scalar(ev["time"], "events.time")) cfg.events.timeColumn = *t;
       if (ev["time_format"])
         if (auto t = r.scalar(ev["time_format"], "events.time_format")) cfg.events.timeFormat = *t;
@@ -336,6 +353,9 @@ std::optional<Config> parseConfig(const std::string& path, const std::string& te
       for (const auto& f : cfg.events.fields) cfg.schema.eventFields.push_back(f);
       cfg.schema.hasEvents = true;
     }
+
+    if (cfg.customers.customersFromEvents && !cfg.events.present)
+      r.error(cust, "customers.from_events needs an `events:` export");
 
     // contacts: the history caps count
     if (YAML::Node ct = root["contacts"]) {

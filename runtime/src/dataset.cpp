@@ -216,18 +216,33 @@ class Loader {
 
   bool loadCustomers() {
     const Schema& schema = config_.schema;
+    if (config_.customers.customersFromEvents) {
+      ds_.customers.emplace_back(Kind::String);  // the id is their only field
+      return true;
+    }
+    const bool rowIds = config_.customers.rowIds;
     std::vector<std::string> wanted;
-    for (const auto& f : schema.customerFields) wanted.push_back(f.column);
-    auto reader = open(config_.customers, options_.customersPath, wanted);
+    for (size_t k = rowIds ? 1 : 0; k < schema.customerFields.size(); ++k) wanted.push_back(schema.customerFields[k].column);
+    if (rowIds) wanted.insert(wanted.begin(), std::string());  // placeholder: filled with the row number
+    std::vector<std::string> readColumns(wanted.begin() + (rowIds ? 1 : 0), wanted.end());
+    auto reader = open(config_.customers, options_.customersPath, readColumns);
     if (!reader) return false;
     for (const auto& f : schema.customerFields) ds_.customers.emplace_back(f.type.kind);
     std::vector<RawValue> vals;
     std::vector<Value> row(wanted.size());
     RecordInfo info;
     SourceCounts& counts = ds_.customerCounts;
+    std::string rowNumber;
     while (reader->next(vals, info)) {
       ++counts.read;
       currentId_.clear();
+      if (rowIds) {
+        rowNumber = std::to_string(counts.read);
+        RawValue id;
+        id.kind = RawKind::Text;
+        id.text = rowNumber;
+        vals.insert(vals.begin(), id);
+      }
       if (!info.ok) {
         if (!rejectBadRecord(DataSource::Customers, *reader, info, counts)) return false;
         continue;
@@ -238,7 +253,8 @@ class Loader {
         std::string reason;
         auto v = convertValue(vals[k], schema.customerFields[k], config_.zone, ds_.strings, reason);
         if (!v) {
-          if (!reject(DataSource::Customers, *reader, info, reader->columnNumber(k), schema.customerFields[k].name, reason, counts)) return false;
+          uint32_t column = rowIds ? (k == 0 ? 0 : reader->columnNumber(k - 1)) : reader->columnNumber(k);
+          if (!reject(DataSource::Customers, *reader, info, column, schema.customerFields[k].name, reason, counts)) return false;
           ok = false;
         } else {
           row[k] = *v;
@@ -281,9 +297,22 @@ class Loader {
     return finish(*reader);
   }
 
-  // Looks up a customer id; rejects the row when unknown.
+  // Looks up a customer id; rejects the row when unknown. With customers.from_events, an id
+  // seen for the first time is a new customer.
   std::optional<uint32_t> customerOf(const RawValue& raw) {
     if (raw.kind != RawKind::Text && raw.kind != RawKind::Number) return std::nullopt;
+    if (config_.customers.customersFromEvents && !raw.text.empty()) {
+      const std::string* id = ds_.strings.intern(raw.text);
+      auto [it, fresh] = ds_.customerIndex.emplace(id, static_cast<uint32_t>(ds_.customerCount));
+      if (fresh) {
+        ds_.customers[0].push(Value::string(id));
+        ds_.customerLine.push_back(0);
+        ++ds_.customerCount;
+        ++ds_.customerCounts.read;
+        ++ds_.customerCounts.accepted;
+      }
+      return it->second;
+    }
     const std::string* id = ds_.strings.find(raw.text);
     if (!id) return std::nullopt;
     auto it = ds_.customerIndex.find(id);

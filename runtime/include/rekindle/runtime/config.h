@@ -35,6 +35,11 @@ struct ExportSpec {
   // values, instead of a file of their own.
   std::string fromEventsField;
   std::vector<std::string> fromEventsValues;
+  // customers only: no customer file; the customers are the distinct ids of the events, in the
+  // order they first appear (exports such as CDNOW's that hold only transactions).
+  bool customersFromEvents = false;
+  // customers only: `id: "@row"`: the export has no id column; the id is the data row number.
+  bool rowIds = false;
   std::vector<FieldSpec> fields;  // declared fields, in config order
   int line = 0;                   // where it is declared in the config, for messages
 };
