@@ -671,6 +671,7 @@ ParseResult parseRules(const SourceFile& source, const ParseLimits& limits) {
   RekindleLexer lexer(&input);
   lexer.removeErrorListeners();
   std::vector<std::unique_ptr<antlr4::Token>> tokens = lexer.getAllTokens();
+  tokens.push_back(lexer.nextToken());  // getAllTokens() stops before EOF; the parser needs it
   // Our lexer reports what it cannot tokenise, then the parser sees a cleaned stream.
   std::vector<std::unique_ptr<antlr4::Token>> clean;
   std::vector<uint32_t> badLines;  // lines with a lexical error: parser errors there are echoes
@@ -747,10 +748,8 @@ ParseResult parseRules(const SourceFile& source, const ParseLimits& limits) {
                                     "name the inner parts with `let`"));
     return result;
   }
-  // EOF token: ListTokenSource synthesises one at the end.
-  std::vector<std::unique_ptr<antlr4::Token>> stream;
-  for (auto& t : clean)
-    if (t->getType() != antlr4::Token::EOF) stream.push_back(std::move(t));
+  // The lexer's EOF token stays last: ListTokenSource refuses an empty list.
+  std::vector<std::unique_ptr<antlr4::Token>> stream = std::move(clean);
   antlr4::ListTokenSource tokenSource(std::move(stream));
   antlr4::CommonTokenStream tokenStream(&tokenSource);
   RekindleParser parser(&tokenStream);

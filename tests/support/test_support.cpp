@@ -38,6 +38,7 @@ std::vector<std::string> listFiles(const std::string& dir, const std::string& su
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
       std::string n = e->d_name;
+      if (n == "." || n == "..") continue;
       if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0)
         out.push_back(dir + "/" + n);
     }

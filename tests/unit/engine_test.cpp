@@ -73,12 +73,14 @@ TEST_CASE("budgets: top N by rank, ties by bucket, nulls last, fall-through", "[
                             "  SILVER when id < \"P\" limit 2\n"
                             "  none   otherwise\nend\n";
   Table t = runEngine(rules);
-  // GOLD: K09 (200) first; then the 100s tie (K01 K02 K03 K04 K10), broken by bucket("GOLD").
-  std::vector<std::string> hundreds = {"K01", "K02", "K03", "K04", "K10"};
+  // K10 has no email consent: no message reaches it, so it takes GOLD without using the
+  // budget. GOLD's three go to K09 (200) first, then the 100s (K01 K02 K03 K04), whose tie is
+  // broken by bucket("GOLD").
+  std::vector<std::string> hundreds = {"K01", "K02", "K03", "K04"};
   std::sort(hundreds.begin(), hundreds.end(), [](const std::string& a, const std::string& b) {
     return customerBucket(a, "GOLD") < customerBucket(b, "GOLD");
   });
-  std::set<std::string> gold = {"K09", hundreds[0], hundreds[1]};
+  std::set<std::string> gold = {"K09", hundreds[0], hundreds[1], "K10"};
   // SILVER (no rank by: bucket alone) among the K customers left: the GOLD losers and the rest.
   std::vector<std::string> silverCandidates;
   for (const char* id : {"K01", "K02", "K03", "K04", "K05", "K06", "K07", "K08", "K09", "K10"})

@@ -1,0 +1,6 @@
+// libFuzzer entry for the frontend target (see fuzz_targets.h).
+#include "fuzz_targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return rekindle::fuzz::frontend(data, size);
+}
