@@ -20,13 +20,13 @@ constexpr int kExitOk = 0;
 constexpr int kExitErrors = 1;
 constexpr int kExitUsage = 2;
 
-// A subcommand registers its options and returns the function that runs it.
+// A subcommand registers its options and returns the function that runs it. Each file in cli/
+// registers its own with REKINDLE_COMMAND: adding a subcommand is adding a file.
 using Command = std::function<int()>;
-Command addRun(CLI::App& app);
-Command addLint(CLI::App& app);
-Command addCompile(CLI::App& app);
-Command addDisasm(CLI::App& app);
-Command addExplain(CLI::App& app);
+using CommandFactory = Command (*)(CLI::App& app);
+bool registerCommand(const char* name, CommandFactory factory);
+#define REKINDLE_COMMAND(name, factory) \
+  static const bool rekindleCommandRegistered_##factory = ::rekindle::cli::registerCommand(name, factory)
 
 bool useColor();
 bool readFile(const std::string& path, std::string& text, std::string& error);

@@ -57,4 +57,7 @@ Command addDisasm(CLI::App& app) {
   };
 }
 
+REKINDLE_COMMAND("compile", addCompile);
+REKINDLE_COMMAND("disasm", addDisasm);
+
 }  // namespace rekindle::cli

@@ -293,4 +293,6 @@ Command addExplain(CLI::App& app) {
   return [args] { return explainCommand(*args); };
 }
 
+REKINDLE_COMMAND("explain", addExplain);
+
 }  // namespace rekindle::cli

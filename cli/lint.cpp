@@ -34,4 +34,6 @@ Command addLint(CLI::App& app) {
   };
 }
 
+REKINDLE_COMMAND("lint", addLint);
+
 }  // namespace rekindle::cli

@@ -1,8 +1,25 @@
-// The `rekindle` executable: one subcommand per file in cli/.
+// The `rekindle` executable. Each subcommand lives in its own file in cli/ and registers itself
+// (REKINDLE_COMMAND); this file only builds the command line from what registered.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <map>
+
 #include "common.h"
+
+namespace rekindle::cli {
+
+std::map<std::string, CommandFactory>& registry() {
+  static std::map<std::string, CommandFactory> commands;  // sorted: the help lists them in order
+  return commands;
+}
+
+bool registerCommand(const char* name, CommandFactory factory) {
+  registry()[name] = factory;
+  return true;
+}
+
+}  // namespace rekindle::cli
 
 int main(int argc, char** argv) {
   using namespace rekindle::cli;
@@ -10,8 +27,8 @@ int main(int argc, char** argv) {
   app.name("rekindle");
   app.require_subcommand(1);
   app.set_version_flag("--version", "rekindle 0.1.0");
-  Command run = addRun(app), lint = addLint(app), compile = addCompile(app), disasm = addDisasm(app),
-          explain = addExplain(app);
+  std::map<std::string, Command> commands;
+  for (const auto& [name, factory] : registry()) commands[name] = factory(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -19,12 +36,8 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   for (auto* sub : app.get_subcommands()) {
-    const std::string& name = sub->get_name();
-    if (name == "run") return run();
-    if (name == "lint") return lint();
-    if (name == "compile") return compile();
-    if (name == "disasm") return disasm();
-    if (name == "explain") return explain();
+    auto it = commands.find(sub->get_name());
+    if (it != commands.end()) return it->second();
   }
   return kExitUsage;
 }

@@ -299,4 +299,6 @@ Command addRun(CLI::App& app) {
   return [args] { return runCommand(*args); };
 }
 
+REKINDLE_COMMAND("run", addRun);
+
 }  // namespace rekindle::cli
