@@ -162,8 +162,14 @@ def allocate(rows, eligible, rank, holdout, consumes=None):
     """rows: list of (outcome name, limit or None, descending). eligible: customer id -> list
     of row indices (table order) whose condition holds (and, for channels, consent).
     rank: (customer id, row) -> rank value (None when null or no `rank by`). holdout: set of ids.
-    consumes: (customer id, row) -> bool, default True (channel rows: False when caps would
-    suppress). Returns (customer id -> row index or None, customer id -> first full row)."""
+    consumes: (customer id, row) -> bool, default True: does this customer use the row's
+    budget? A customer who does not takes the row without competing (docs/runtime.md, "Who
+    counts against a limit"): on channel rows, False when the channel's caps would suppress
+    the contact; on offer rows decided after the channel (the offer rows read `channel`),
+    False when no message reaches the customer (no channel, `none`, or the caps of the chosen
+    channel suppress it), so the channel, then its caps, must be decided before the offers.
+    Held-out customers never compete. Returns (customer id -> row index or None, customer
+    id -> first full row)."""
     consumes = consumes or (lambda c, r: True)
     got, full = {}, {}
     waiting = {r: [] for r in range(len(rows))}

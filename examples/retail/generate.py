@@ -13,7 +13,16 @@ Python 3 standard library only. The data is synthetic but shaped like a real exp
   without an offset (meaning Asia/Shanghai), date only, and epoch seconds;
 - events shuffled (not in time order, not grouped by customer), a couple of events for
   a customer that is not in the export (they go to the rejects file);
-- non-ASCII names and stores, fields with commas and quotes (written quoted by `csv`).
+- non-ASCII names and stores, fields with commas and quotes (written quoted by `csv`);
+- the contact history (email_sent, sms_sent, push_sent, wechat_sent events), loyalty points
+  and back-in-stock notices, with edge cases for the frequency caps (a contact exactly one
+  window ago and one second less, Monday 00:00 in Shanghai), points expiring today / in 14
+  days / in 15 days, restocks of a browsed and of a non-browsed product, equal spend at the
+  edge of the WINBACK20 budget, and customers placed in or out of the holdout group.
+
+The first part (edge cases, then the random customers) draws from one random generator; the
+contact history, points and restocks of the random customers draw from a second one, and the
+later edge cases come last, so adding them left the earlier customers as they were.
 
 Usage: python3 generate.py            (writes next to this file, in data/)
 """
@@ -21,6 +30,7 @@ Usage: python3 generate.py            (writes next to this file, in data/)
 import csv
 import os
 import random
+import sys
 from datetime import date, datetime, timedelta, timezone
 
 SEED = 20261123
@@ -30,13 +40,19 @@ TODAY = AS_OF.date()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data")
+sys.path.insert(0, os.path.join(HERE, "..", "reference"))
+from rekindle_ref import bucket  # noqa: E402  (the documented hash, to place edge cases)
+
+HOLDOUT_SALT = "retail-2026q4"   # must match the `holdout` line of retail.rules
+HOLDOUT = 0.10
 
 rng = random.Random(SEED)
+rng2 = random.Random(SEED + 1)  # contact history, points and restocks of random customers
 
 CUSTOMER_COLUMNS = [
     "customer_id", "name", "signup_at", "email", "phone", "app_token", "birthday",
     "account_type", "consent_email", "consent_sms", "consent_push", "email_bounced",
-    "preferred_store", "price_sensitivity",
+    "preferred_store", "price_sensitivity", "points_balance", "points_expire_on",
 ]
 EVENT_COLUMNS = ["customer_id", "at", "kind", "amount", "product", "channel", "opened"]
 
@@ -101,9 +117,14 @@ def rand_ago(lo_days, hi_days):
 _next_id = [0]
 
 
-def new_id():
-    _next_id[0] += 1
-    return "R%04d" % _next_id[0]
+def new_id(held_out=None):
+    """The next id; with held_out True / False, the next one in / out of the holdout group
+    (skipping ids, as deleted accounts do), so that an edge case tests what it is meant to."""
+    while True:
+        _next_id[0] += 1
+        cid = "R%04d" % _next_id[0]
+        if held_out is None or (bucket(cid, HOLDOUT_SALT) < HOLDOUT) == held_out:
+            return cid
 
 
 def random_name():
@@ -133,7 +154,7 @@ def random_birthday():
 
 def add_customer(signup, **kw):
     """Add a customer with random contact details; keyword arguments override them."""
-    cid = new_id()
+    cid = new_id(kw.pop("held_out", None))
     name = random_name()
     has_email = rng.random() < 0.88
     c = {
@@ -155,6 +176,8 @@ def add_customer(signup, **kw):
         "email_bounced": rng.choices([None, False, True], [50, 40, 10])[0],
         "preferred_store": rng.choice(STORES + [None, None, None]),
         "price_sensitivity": rng.choice(SENSITIVITIES),
+        "points_balance": None,
+        "points_expire_on": None,
     }
     if kw.pop("reachable", False):  # edge cases about something else: make email work
         c["email"] = c["email"] or "member%s@example.cn" % cid[1:]
@@ -453,14 +476,243 @@ def edge_cases():
             purchase(c, ago(days=60), 3000.0)
 
 
+# --- contact history, points and restocks of the random customers (second generator) -------
+
+def style2():
+    return rng2.choices(["offset", "local", "localT", "utc", "epoch"], [5, 4, 2, 2, 1])[0]
+
+
+def rand2_ago(lo_days, hi_days):
+    d = rng2.randint(lo_days, hi_days)
+    t = (AS_OF - timedelta(days=d)).replace(hour=rng2.randint(8, 21), minute=rng2.randint(0, 59),
+                                             second=rng2.randint(0, 59))
+    if t > AS_OF:
+        t = AS_OF - timedelta(minutes=rng2.randint(1, 59))
+    return t
+
+
+def sent(cid, chan, t, style=None):
+    """A message we sent: a contact for the frequency caps (kind <channel>_sent)."""
+    ev(cid, t, chan + "_sent", channel=chan, opened=False if chan == "email" else None,
+       style=style or style2())
+
+
+def restock(cid, t, product, style=None):
+    """A back-in-stock notice: the restock feed, fanned out to the customers who follow the
+    product's category, so the product may or may not be one this customer looked at."""
+    ev(cid, t, "back_in_stock", None, product, style=style or style2())
+
+
+def random_extras(cs):
+    for c in cs:
+        cid = c["customer_id"]
+        if rng2.random() < 0.45:  # a loyalty points balance
+            c["points_balance"] = 0 if rng2.random() < 0.1 else rng2.randint(50, 5000)
+            if rng2.random() < 0.9:
+                c["points_expire_on"] = TODAY + timedelta(days=rng2.randint(-20, 120))
+        if c["app_token"] and rng2.random() < 0.5:
+            for _ in range(rng2.randint(1, 3)):
+                sent(cid, "push", rand2_ago(0, 20))
+        if c["phone"] and c["consent_sms"] and rng2.random() < 0.35:
+            for _ in range(rng2.randint(1, 2)):
+                sent(cid, "sms", rand2_ago(0, 40))
+        if rng2.random() < 0.2:  # the WeChat team's messages count toward `cap any`
+            for _ in range(rng2.randint(1, 4)):
+                sent(cid, "wechat", rand2_ago(0, 30))
+        if rng2.random() < 0.15:  # a campaign burst: some of these hit the email caps
+            for _ in range(rng2.randint(2, 3)):
+                sent(cid, "email", rand2_ago(0, 8))
+        if rng2.random() < 0.3:
+            looked = sorted({e["product"] for e in events
+                             if e["customer_id"] == cid and e["kind"] == "visit" and e["product"]})
+            product = rng2.choice(looked) if looked and rng2.random() < 0.6 else rng2.choice(PRODUCTS)
+            restock(cid, rand2_ago(0, 6), product)
+
+
+# --- edge cases of the caps, points, restocks, budgets and holdout ------------------------
+# Added after the random customers, out of the holdout group unless the case is about it.
+
+MONDAY = AS_OF.replace(hour=0, minute=0, second=0)  # 2026-11-23 00:00 in Shanghai, a Monday
+
+
+def at_local(y, m, d, hh=0, mi=0, ss=0):
+    return datetime(y, m, d, hh, mi, ss, tzinfo=SHANGHAI)
+
+
+def active_member(name, **kw):
+    """Reachable by email, two recent orders (active, NEW_ARRIVALS), not held out."""
+    kw.setdefault("held_out", False)
+    c = add_customer(ago(days=400), name=name, reachable=True, **kw)
+    purchase(c, ago(days=5), 180.0); purchase(c, ago(days=40), 260.0)
+    return c
+
+
+def at_risk_member(name, spend=150.0, **kw):
+    """Reachable by email, one order 150 days ago (at risk), not held out unless asked."""
+    kw.setdefault("held_out", False)
+    c = add_customer(ago(days=700), name=name, reachable=True, **kw)
+    purchase(c, ago(days=150), spend)
+    return c
+
+
+def dormant_member(name, **kw):
+    kw.setdefault("held_out", False)
+    c = add_customer(ago(days=1500), name=name, reachable=True, **kw)
+    purchase(c, ago(days=500), 90.0)
+    return c
+
+
+def edge_cases_contacts():
+    week, day = 7, 1
+    # Email, 2 per 7d: a contact exactly 7 days ago has left the window (t - 7d < c <= t).
+    c = active_member("Email cap: 2nd email exactly 7d ago")
+    sent(c, "email", ago(days=week), "offset"); sent(c, "email", ago(days=1))
+    c = active_member("Email cap: 2nd email 7d minus 1s ago")
+    sent(c, "email", ago(days=week, seconds=-1), "utc"); sent(c, "email", ago(days=1))
+    c = active_member("Email cap: three emails in 7 days")
+    sent(c, "email", ago(days=6)); sent(c, "email", ago(days=2), "epoch"); sent(c, "email", ago(hours=1))
+    # Email, 6 per 30d.
+    c = active_member("Email cap: six emails in 30 days")
+    for d in (29, 25, 20, 15, 10, 8):
+        sent(c, "email", ago(days=d))
+    c = active_member("Email cap: 6th email exactly 30d ago")
+    for d in (30, 25, 20, 15, 10, 8):
+        sent(c, "email", ago(days=d), "offset")
+    # Both email windows free up at the same second: the first declared is named.
+    c = active_member("Email caps tie: 7d and 30d free up together")
+    for d in (25, 20, 15, 10, 2, 1):
+        sent(c, "email", ago(days=d))
+    # cap any: 8 per 30d over every channel, WeChat (not one of our channels) included.
+    c = active_member("Any cap: 8 across email, push and WeChat")
+    for chan, d in (("email", 20), ("email", 12), ("push", 25), ("push", 18), ("push", 9),
+                    ("wechat", 28), ("wechat", 4), ("wechat", 3)):
+        sent(c, chan, ago(days=d))
+    c = active_member("Email and any caps full, any stays full longer")
+    for d in (20, 18, 16, 14, 12, 8):
+        sent(c, "email", ago(days=d))
+    for d in (5, 4, 3):
+        sent(c, "push", ago(days=d))
+    c = active_member("Email and any caps full, email stays full longer")
+    for h in (240, 228, 216, 204, 192, 180):  # 10 days to 7.5 days ago: none in the last 7 days
+        sent(c, "email", ago(hours=h))
+    sent(c, "wechat", ago(days=29)); sent(c, "wechat", ago(days=28))
+    c = active_member("Email queued after as_of does not count yet")
+    sent(c, "email", ago(days=1)); sent(c, "email", ago(hours=-2), "offset")
+    # Dormant customers: only the calendar-week line applies (first conditional line that holds).
+    c = dormant_member("Dormant, emailed Monday 00:00 (date only)")
+    sent(c, "email", MONDAY, "date")
+    c = dormant_member("Dormant, emailed Monday 00:00 written in UTC")
+    sent(c, "email", "2026-11-22T16:00:00Z")
+    c = dormant_member("Dormant, emailed Sunday 23:59:59")
+    sent(c, "email", MONDAY - timedelta(seconds=1), "local")
+    c = dormant_member("Dormant, three emails last week")
+    for t in (at_local(2026, 11, 19, 10), at_local(2026, 11, 20, 10), MONDAY - timedelta(seconds=1)):
+        sent(c, "email", t, "offset")
+    # Push (no email): 1 per calendar day, 2 per calendar week.
+    for k, (name, times) in enumerate([
+            ("Push cap: Monday 00:00 and 08:59:59", [MONDAY, ago(seconds=1)]),
+            ("Push cap: Sunday 23:59:59 and Monday 00:00", [MONDAY - timedelta(seconds=1), MONDAY]),
+            ("Push cap: Sunday 23:59:59 only", [MONDAY - timedelta(seconds=1)])]):
+        c = add_customer(ago(days=300), name=name, held_out=False, email="",
+                         app_token="apt_pushcap%02d" % (k + 1), consent_push=True)
+        purchase(c, ago(days=3), 99.0); purchase(c, ago(days=33), 120.0)
+        for t in times:
+            sent(c, "push", t, "offset")
+    # SMS (bounced email, no app), 1 per 14d; at risk.
+    sms_only = dict(email_bounced=True, consent_email=True, app_token="", consent_sms=True)
+    c = add_customer(ago(days=900), name="SMS: last SMS exactly 14 days ago, big spender",
+                     phone="13800000101", held_out=False, **sms_only)
+    purchase(c, ago(days=200), 5200.0)
+    sent(c, "sms", ago(days=14), "epoch")
+    c = add_customer(ago(days=900), name="SMS: last SMS 14 days minus 1s ago, small spender",
+                     phone="13800000102", held_out=False, **sms_only)
+    purchase(c, ago(days=200), 12.0)
+    sent(c, "sms", ago(days=14, seconds=-1), "offset")
+
+
+def edge_cases_points():
+    for name, balance, expires in [
+            ("Points expire today", 800, TODAY),
+            ("Points expire in 14 days", 800, TODAY + timedelta(days=14)),
+            ("Points expire in 15 days", 800, TODAY + timedelta(days=15)),
+            ("Points expired yesterday", 800, TODAY - timedelta(days=1)),
+            ("Zero points, expiring in 3 days", 0, TODAY + timedelta(days=3)),
+            ("Points without an expiry date", 500, None)]:
+        at_risk_member(name, points_balance=balance, points_expire_on=expires)
+    at_risk_member("Points expiring, birthday today", points_balance=300,
+                   points_expire_on=TODAY + timedelta(days=2))
+    customers[-1]["birthday"] = date(1988, 11, 23)
+    c = add_customer("2022-11-25 10:00:00", name="Points expiring, anniversary this week",
+                     reachable=True, held_out=False, points_balance=300,
+                     points_expire_on=TODAY + timedelta(days=5))
+    purchase(c, ago(days=150), 150.0)
+    active_member("Active, points expiring in 3 days", points_balance=2000,
+                  points_expire_on=TODAY + timedelta(days=3))
+
+
+def edge_cases_restock():
+    def look(c, t, product, style=None):
+        ev(c, t, "visit", None, product, "app", style=style)
+
+    c = active_member("Browsed product back in stock")
+    look(c, ago(days=10), "Yoga mat"); restock(c, ago(days=1), "Yoga mat")
+    c = active_member("Another product back in stock")
+    look(c, ago(days=10), "Yoga mat"); restock(c, ago(days=1), "Desk lamp")
+    c = active_member("Browsed exactly 30d ago, back in stock")
+    look(c, ago(days=30), "Wool coat", "offset"); restock(c, ago(days=1), "Wool coat")
+    c = active_member("Browsed 30d and 1s ago, back in stock")
+    look(c, ago(days=30, seconds=1), "Wool coat", "utc"); restock(c, ago(days=1), "Wool coat")
+    c = active_member("Back in stock exactly 3d ago")
+    look(c, ago(days=8), "Linen shirt"); restock(c, ago(days=3), "Linen shirt", "epoch")
+    c = active_member("Back in stock 3d and 1s ago")
+    look(c, ago(days=8), "Linen shirt"); restock(c, ago(days=3, seconds=1), "Linen shirt", "local")
+    c = active_member("Browsed 羊绒围巾, back in stock")
+    look(c, ago(days=4), "羊绒围巾"); restock(c, ago(days=2), "羊绒围巾")
+    c = active_member('Browsed Mug "Classic", back in stock')
+    look(c, ago(days=4), 'Mug "Classic"'); restock(c, ago(days=2), 'Mug "Classic"')
+    c = active_member("Back in stock, name differs in case")
+    look(c, ago(days=4), "Running shoes"); restock(c, ago(days=2), "running shoes")
+    c = active_member("Bought it, never browsed it, back in stock")
+    ev(c, ago(days=20), "purchase", 75.0, "Backpack 25L", "web"); restock(c, ago(days=1), "Backpack 25L")
+    c = active_member("Browsed after it came back")
+    restock(c, ago(days=2), "Desk lamp"); look(c, ago(days=1), "Desk lamp")
+    c = at_risk_member("At risk, browsed product back in stock")
+    look(c, ago(days=6), "Yoga mat"); restock(c, ago(days=1), "Yoga mat")
+
+
+def edge_cases_budget_holdout():
+    # Equal spend at the edge of the WINBACK20 budget: the bucket of "WINBACK20" decides.
+    for k in "ABC":
+        at_risk_member("Budget tie %s" % k, spend=TIE_SPEND)
+    # Held out: every decision computed, nothing sent, no budget used.
+    at_risk_member("Held out, top spender for WINBACK20", spend=4800.0, held_out=True)
+    c = active_member("Held out, email cap full", held_out=True)
+    sent(c, "email", ago(days=2)); sent(c, "email", ago(days=1))
+    c = add_customer(ago(days=900), name="Held out, at risk by SMS", phone="13800000103",
+                     held_out=True, email_bounced=True, consent_email=True, app_token="", consent_sms=True)
+    purchase(c, ago(days=200), 6000.0)
+
+
+# Chosen so that the three tied customers straddled the budget's edge (ranks 29-31) when
+# suppressed customers still used WINBACK20 slots. Now that only customers a message reaches
+# use one, an SMS-capped customer above them no longer does, and they rank 28-30, inside it.
+TIE_SPEND = 170.0
+
+
 def main():
     edge_cases()
     plan = ([gen_new] * 40 + [gen_first_purchase] * 55 + [gen_active] * 30
             + [lambda: gen_active(True)] * 10 + [gen_at_risk] * 40 + [gen_dormant] * 35
             + [gen_anniversary_at_risk] * 6 + [gen_birthday_buyer] * 8)
     rng.shuffle(plan)
+    first_random = len(customers)
     for g in plan:
         g()
+    random_extras(customers[first_random:])
+    edge_cases_contacts()
+    edge_cases_points()
+    edge_cases_restock()
+    edge_cases_budget_holdout()
 
     # Events for a customer that is not in the export (account deleted): Rekindle rejects them.
     ev("R9999", ago(days=3), "visit", None, "Yoga mat", "web")
@@ -479,6 +731,8 @@ def main():
             row["birthday"] = row["birthday"].isoformat() if row["birthday"] else ""
             row["preferred_store"] = row["preferred_store"] or ""
             row["price_sensitivity"] = row["price_sensitivity"] or ""
+            row["points_balance"] = "" if row["points_balance"] is None else str(row["points_balance"])
+            row["points_expire_on"] = row["points_expire_on"].isoformat() if row["points_expire_on"] else ""
             w.writerow(row)
     with open(os.path.join(DATA, "events.csv"), "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, EVENT_COLUMNS, lineterminator="\n")
