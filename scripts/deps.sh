@@ -5,6 +5,8 @@ set -eu
 PKGS="make g++ cmake ninja-build pkg-config antlr4 default-jre-headless libantlr4-runtime-dev \
 libyaml-cpp-dev libfmt-dev catch2 libsimdjson-dev nlohmann-json3-dev libcli11-dev \
 libhowardhinnant-date-dev zlib1g-dev libboost-math-dev tzdata ca-certificates $*"
+# The editor tests drive the language server and the TextMate grammar with Node.js tooling.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
