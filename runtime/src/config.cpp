@@ -224,6 +224,58 @@ class ConfigReader {
   bool failed_ = false;
 };
 
+// `lint: { disable: [W012], severity: { W003: error } }`. Only the shape is checked here: the
+// runtime does not know the lint rules (they live in the compiler), `rekindle lint` does.
+void readLint(ConfigReader& r, const YAML::Node& n, std::vector<LintSetting>& out) {
+  if (!n.IsMap()) {
+    r.error(n, "lint must be a mapping: { disable: [W012], severity: { W003: error } }");
+    return;
+  }
+  r.checkKeys(n, "lint", {"disable", "severity"});
+  auto setting = [](const YAML::Node& at, const std::string& code) {
+    LintSetting s;
+    s.code = code;
+    s.line = at.Mark().line + 1;
+    s.column = at.Mark().column + 1;
+    return s;
+  };
+  if (YAML::Node d = n["disable"]) {
+    std::vector<YAML::Node> items;
+    if (d.IsSequence()) {
+      for (const auto& item : d) items.push_back(item);
+    } else {
+      items.push_back(d);
+    }
+    for (const auto& item : items) {
+      auto code = r.scalar(item, "lint.disable");
+      if (!code) continue;
+      LintSetting s = setting(item, *code);
+      s.disabled = true;
+      out.push_back(s);
+    }
+  }
+  if (YAML::Node sev = n["severity"]) {
+    if (!sev.IsMap()) {
+      r.error(sev, "lint.severity must map codes to error, warning, note or off");
+      return;
+    }
+    for (const auto& kv : sev) {
+      auto level = r.scalar(kv.second, "lint.severity." + kv.first.as<std::string>());
+      if (!level) continue;
+      LintSetting s = setting(kv.first, kv.first.as<std::string>());
+      if (*level == "error") s.severity = Severity::Error;
+      else if (*level == "warning") s.severity = Severity::Warning;
+      else if (*level == "note") s.severity = Severity::Note;
+      else if (*level == "off") s.disabled = true;
+      else {
+        r.error(kv.second, "unknown lint severity '" + *level + "'", "use error, warning, note or off");
+        continue;
+      }
+      out.push_back(s);
+    }
+  }
+}
+
 std::string dirOf(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -500,10 +552,29 @@ std::optional<Config> parseConfig(const std::string& path, const std::string& te
           cfg.params.push_back(ParamSetting{kv.first.as<std::string>(), *s, kv.first.Mark().line + 1});
     }
 
+    if (YAML::Node lint = root["lint"]) readLint(r, lint, cfg.lint);
+
     if (YAML::Node rfm = root["rfm"]) {
       r.checkKeys(rfm, "rfm", {"purchase", "amount"});
       if (rfm["purchase"]) if (auto s = r.scalar(rfm["purchase"], "rfm.purchase")) cfg.rfm.purchase = *s;
       if (rfm["amount"]) if (auto s = r.scalar(rfm["amount"], "rfm.amount")) cfg.rfm.amount = *s;
+    }
+
+    if (YAML::Node clv = root["clv"]) {
+      if (!clv.IsMap()) {
+        r.error(clv, "clv must be a mapping: { purchase: EXPR, amount: FIELD, unit: weeks, fitted: clv.yaml }");
+      } else {
+        r.checkKeys(clv, "clv", {"purchase", "amount", "unit", "fitted"});
+        if (clv["purchase"]) if (auto s = r.scalar(clv["purchase"], "clv.purchase")) cfg.clv.purchase = *s;
+        if (clv["amount"]) if (auto s = r.scalar(clv["amount"], "clv.amount")) cfg.clv.amount = *s;
+        if (clv["unit"]) {
+          if (auto s = r.scalar(clv["unit"], "clv.unit")) {
+            if (*s != "weeks" && *s != "days") r.error(clv["unit"], "clv.unit must be weeks or days, not '" + *s + "'");
+            else cfg.clv.unit = *s;
+          }
+        }
+        if (clv["fitted"]) if (auto s = r.scalar(clv["fitted"], "clv.fitted")) cfg.clv.fitted = r.resolvePath(cfg.dir, *s);
+      }
     }
   } catch (const YAML::Exception& e) {
     Diagnostic d;

@@ -91,6 +91,25 @@ struct RfmSettings {
   std::string amount = "amount";                  // event field summed for monetary
 };
 
+// `clv:` (std.clv and `rekindle fit`): what a purchase is and its amount, as for rfm; the time
+// unit of frequency, recency and T; the parameters file `rekindle fit` wrote.
+struct ClvSettings {
+  std::string purchase = "kind == \"purchase\"";  // rules expression selecting purchases
+  std::string amount = "amount";                  // event field: the purchase's amount
+  std::string unit = "weeks";                     // weeks or days
+  std::string fitted;                             // resolved against the config's folder; "" when unset
+};
+
+// One entry of the config's `lint:` section: `disable: [W012]` or `severity: { W003: error }`.
+// The code may also be a rule's name (`unreachable-row`); `rekindle lint` checks that it exists.
+struct LintSetting {
+  std::string code;
+  bool disabled = false;  // `disable:`, or severity `off`
+  Severity severity = Severity::Warning;
+  int line = 0;  // 1-based position in the config, for messages
+  int column = 0;
+};
+
 struct Config {
   std::string path;  // as given
   std::string dir;   // folder holding it; relative paths resolve against it
@@ -106,6 +125,8 @@ struct Config {
   Calendar calendar;
   std::vector<ParamSetting> params;
   RfmSettings rfm;
+  ClvSettings clv;
+  std::vector<LintSetting> lint;
   Schema schema;
 
   const ChannelSpec* channel(std::string_view name) const;
