@@ -46,6 +46,7 @@ struct CheckedProgram {
   const ast::HoldoutDecl* holdout = nullptr;
   uint32_t features = 0;
   int rfmLets[3] = {-1, -1, -1};  // recency, frequency, monetary: lets of the rfm prelude
+  int clvLets[2] = {-1, -1};      // purchase times, purchase amounts: lets of the clv prelude
   const Config* config = nullptr;
 
   // Dependency-graph node ids.

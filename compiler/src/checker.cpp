@@ -157,6 +157,7 @@ class Checker {
       addSymbol(SymbolKind::Module, alias, main_.path, use.pathRange, Type(), "module std." + use.path[1]);
       if (const char* text = preludeSource(use.path[1])) loadPrelude(alias, use.path[1], text);
       if (use.path[1] == "rfm") loadRfmPrelude(use);
+      if (use.path[1] == "clv") loadClvPrelude(use);
     }
   }
 
@@ -219,6 +220,51 @@ class Checker {
     preludes_.push_back(std::move(pr.module));
   }
   static constexpr const char* kRfmScope = " rfm";  // not an identifier: rules cannot name it
+
+  // std.clv likewise: its prelude gives the purchases' times and amounts (clv.purchase,
+  // clv.amount), which the population pass summarises natively (frequency, recency, T, spend).
+  void loadClvPrelude(const ast::UseDecl& use) {
+    if (!schema_.hasEvents) {
+      error(ErrorCode::NoEvents, use.pathRange, "std.clv models purchases, and the config has no `events:` export");
+      return;
+    }
+    std::string text = "let purchases = events where " + config_.clv.purchase + "\n" +
+                       "let times = purchases.at\n" +
+                       "let amounts = purchases." + config_.clv.amount + "\n";
+    std::string path = config_.path + " (clv.purchase, clv.amount)";
+    preludeSources_.emplace_back(path, text);
+    ParseResult pr = parseRules(preludeSources_.back());
+    for (auto& d : pr.diags) diags_.push_back(d);
+    uint32_t file = static_cast<uint32_t>(out_.files.size());
+    out_.files.push_back(path);
+    auto& scope = preludeScopes_[kClvScope];
+    for (const auto& let : pr.module->lets) {
+      CheckedLet cl;
+      cl.decl = &let;
+      cl.name = "clv." + let.name;
+      cl.file = file;
+      cl.fromPrelude = true;
+      cl.used = true;
+      scope[let.name] = static_cast<int>(out_.lets.size());
+      out_.lets.push_back(cl);
+      letSymbol_.push_back(-1);
+    }
+    preludeFile_[kClvScope] = file;
+    if (scope.count("times")) out_.clvLets[0] = scope["times"];
+    if (scope.count("amounts")) out_.clvLets[1] = scope["amounts"];
+    // The amount must be a number field (the spend the Gamma-Gamma model averages).
+    int f = schema_.eventField(config_.clv.amount);
+    if (f >= 0 && out_.clvLets[1] >= 0) {
+      Kind k = schema_.eventFields[f].type.kind;
+      if (k != Kind::Int && k != Kind::Float)
+        error(ErrorCode::ConfigError, out_.lets[out_.clvLets[1]].decl->value->range,
+              "clv.amount must name a number field of the events, and '" + config_.clv.amount + "' is a " +
+                  schema_.eventFields[f].type.str(),
+              "set clv.amount in the config", file);
+    }
+    preludes_.push_back(std::move(pr.module));
+  }
+  static constexpr const char* kClvScope = " clv";
 
   void declareSchemaSymbols() {
     for (size_t i = 0; i < schema_.customerFields.size(); ++i) {

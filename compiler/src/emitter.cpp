@@ -79,6 +79,19 @@ class Emitter {
       p_.rfmPurchase = cfg.rfm.purchase;
       p_.rfmAmount = cfg.rfm.amount;
     }
+    if (cp_.features & kUsesClv) {
+      // The population pass reads each customer's purchase times and amounts likewise.
+      for (int k = 0; k < 2; ++k) {
+        auto it = letIndex_.find(cp_.clvLets[k]);
+        if (it == letIndex_.end()) continue;
+        ChunkBuilder b(ChunkKind::Population, "clv " + cp_.lets[cp_.clvLets[k]].name, cp_.lets[cp_.clvLets[k]].file);
+        b.emitA(Opcode::LoadLet, static_cast<uint32_t>(it->second), {});
+        b.emit(Opcode::Return, {});
+        p_.clvChunks[k] = add(b.finish());
+      }
+      p_.clvPurchase = cfg.clv.purchase;
+      p_.clvAmount = cfg.clv.amount;
+    }
     p_.decisionOrder = cp_.decisionOrder;
     return std::move(p_);
   }
@@ -207,7 +220,7 @@ class Emitter {
           return;
         }
         if (fn.name == "quantile_rank" && fn.module.empty()) {
-          ChunkBuilder pb(ChunkKind::Population, fmt::format("quantile_rank value at {}:{}", at.line, at.col), file);
+          ChunkBuilder pb(ChunkKind::Population, fmt::format("quantile_rank value {}", p_.quantiles.size()), file);
           emit(pb, *e.args[0], file);
           pb.emit(Opcode::Return, at);
           p_.quantiles.push_back(add(pb.finish()));

@@ -210,6 +210,9 @@ std::string serializeProgram(const Program& p) {
   for (int32_t c : p.rfmChunks) w.i32(c);
   w.str(p.rfmPurchase);
   w.str(p.rfmAmount);
+  for (int32_t c : p.clvChunks) w.i32(c);
+  w.str(p.clvPurchase);
+  w.str(p.clvAmount);
   w.u32(static_cast<uint32_t>(p.chunks.size()));
   for (const auto& c : p.chunks) {
     w.u8(static_cast<uint8_t>(c.kind));
@@ -339,6 +342,9 @@ std::optional<Program> loadProgram(std::string_view bytes, std::string& error) {
   for (auto& c : p.rfmChunks) c = r.i32();
   p.rfmPurchase = r.str();
   p.rfmAmount = r.str();
+  for (auto& c : p.clvChunks) c = r.i32();
+  p.clvPurchase = r.str();
+  p.clvAmount = r.str();
   uint32_t nchunks = r.count(1 + 4 + 4 + 4);
   p.chunks.resize(nchunks);
   for (auto& c : p.chunks) {
@@ -534,8 +540,16 @@ std::string verifyProgram(Program& p) {
     if (c != -1 && !validChunk(p, c, ChunkKind::Population)) return "rfm chunk out of range";
   if ((p.features & kUsesRfm) && (p.rfmChunks[0] < 0 || p.rfmChunks[1] < 0 || p.rfmChunks[2] < 0))
     return "the program uses std.rfm but has no rfm chunks";
-  for (const auto& n : p.natives)
+  for (int32_t c : p.clvChunks)
+    if (c != -1 && !validChunk(p, c, ChunkKind::Population)) return "clv chunk out of range";
+  if ((p.features & kUsesClv) && (p.clvChunks[0] < 0 || p.clvChunks[1] < 0))
+    return "the program uses std.clv but has no clv chunks";
+  for (const auto& n : p.natives) {
     if (findBuiltinByKey(n) < 0) return "unknown native '" + n + "'";
+    // Module natives read statistics the population pass computes only for programs that say so.
+    if ((n.rfind("rfm.", 0) == 0 && !(p.features & kUsesRfm)) || (n.rfind("clv.", 0) == 0 && !(p.features & kUsesClv)))
+      return "native '" + n + "' without its module's feature bit";
+  }
   return "";
 }
 

@@ -77,6 +77,12 @@ std::optional<Executable> Executable::bind(const Program& program, const Config&
             program.rfmAmount + "', and the config now says otherwise; recompile it";
     return std::nullopt;
   }
+  if ((program.features & kUsesClv) &&
+      (program.clvPurchase != config.clv.purchase || program.clvAmount != config.clv.amount)) {
+    error = "the program was compiled with clv.purchase '" + program.clvPurchase + "' and clv.amount '" +
+            program.clvAmount + "', and the config now says otherwise; recompile it";
+    return std::nullopt;
+  }
   for (const auto& name : program.channels) {
     int idx = -1;
     for (size_t k = 0; k < config.channels.size(); ++k)
@@ -190,7 +196,9 @@ int Evaluator::CustomerPopulation::rfmScore(char which) const {
 }
 const std::string* Evaluator::CustomerPopulation::rfmSegment() const { return population->rfmSegment(customer); }
 const std::string* Evaluator::CustomerPopulation::rfmScoreString() const { return population->rfmScoreText(customer); }
-Value Evaluator::CustomerPopulation::clv(std::string_view, const Value*, int) const { return Value::null(); }
+Value Evaluator::CustomerPopulation::clv(std::string_view what, const Value* args, int argc) const {
+  return population ? population->clv(customer, what, args, argc) : Value::null();
+}
 
 Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContext& context)
     : exe_(exe), prog_(exe.program()), data_(data), clock_(context.clock), context_(context) {

@@ -392,9 +392,9 @@ const Row kRows[] = {
   {"rfm", "score() -> string", "The three scores as text, e.g. \"545\"; \"000\" without purchases.", rfmScore, true, true},
   {"rfm", "segment() -> string", "Segment from the R×F map (Champions, Loyal, At Risk, ...); \"No Purchases\" without purchases.", rfmSegment, true, true},
   // std.clv
-  {"clv", "frequency() -> int", "Repeat purchases (same-day purchases merged, the first excluded).", clvFrequency, true, true},
-  {"clv", "recency() -> float", "First to last purchase, in the configured unit (weeks by default).", clvRecency, true, true},
-  {"clv", "T() -> float", "First purchase to now, in the configured unit.", clvT, true, true},
+  {"clv", "frequency() -> int?", "Repeat purchases (same-day purchases merged, the first excluded); null without purchases.", clvFrequency, true, true},
+  {"clv", "recency() -> float?", "First to last purchase, in the configured unit (weeks by default); null without purchases.", clvRecency, true, true},
+  {"clv", "T() -> float?", "First purchase to today, in the configured unit; null without purchases.", clvT, true, true},
   {"clv", "p_alive() -> float?", "BG/NBD probability the customer is still active; null without purchases.", clvPAlive, false, true},
   {"clv", "expected_purchases(horizon: duration) -> float?", "BG/NBD expected purchases over the horizon; null without purchases.", clvExpectedPurchases, false, true},
   {"clv", "expected_value(horizon: duration) -> float?", "Expected purchases times the Gamma-Gamma expected spend; null without purchases.", clvExpectedValue, false, true},

@@ -30,7 +30,7 @@ TEST_CASE("opcode numbers are pinned: the .rkb format cannot drift silently", "[
     INFO(name);
     CHECK(std::string(opcodeInfo(static_cast<Opcode>(number)).name) == name);
   }
-  CHECK(Program::kFormatVersion == 1);
+  CHECK(Program::kFormatVersion == 2);
 }
 
 namespace {

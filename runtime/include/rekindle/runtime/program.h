@@ -113,7 +113,7 @@ enum ProgramFeature : uint32_t {
 };
 
 struct Program {
-  static constexpr uint16_t kFormatVersion = 1;
+  static constexpr uint16_t kFormatVersion = 2;  // 2: std.clv chunks and settings
 
   std::string rulesName;
   std::string rulesVersion;  // "" when the header has none
@@ -142,6 +142,11 @@ struct Program {
   int32_t rfmChunks[3] = {-1, -1, -1};
   std::string rfmPurchase;
   std::string rfmAmount;
+  // std.clv: Population chunks giving each customer's purchase times and amounts (two lists of
+  // the same length), compiled from the config's clv.purchase and clv.amount (kept likewise).
+  int32_t clvChunks[2] = {-1, -1};
+  std::string clvPurchase;
+  std::string clvAmount;
   std::vector<Chunk> chunks;
 
   const DecisionTable& table(TableKind k) const { return tables[static_cast<int>(k)]; }
