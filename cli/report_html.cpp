@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -173,10 +174,27 @@ class Svg {
 
 constexpr double kCharWidth = 6.6;  // approximate width of a character at font-size 12
 
+// The drawn width of a label as clip(label, maxChars) shows it: capitals and digits are wider
+// than lower case (offer codes are all capitals), and CJK characters are square.
+double textWidth(std::string_view label, size_t maxChars) {
+  std::string shown = clip(label, maxChars);
+  double w = 0;
+  for (size_t i = 0; i < shown.size();) {
+    size_t n = utf8Length(shown, i);
+    if (n == 0) n = 1;
+    unsigned char c = static_cast<unsigned char>(shown[i]);
+    if (n > 1) w += n >= 3 && c >= 0xE3 ? 12.0 : kCharWidth;  // U+3000 and up: CJK, full width
+    else if (std::isupper(c) || std::isdigit(c) || c == '_' || c == '%') w += 8.2;
+    else w += kCharWidth;
+    i += n;
+  }
+  return w;
+}
+
 double labelWidth(const std::vector<std::string>& labels, size_t maxChars) {
-  size_t m = 4;
-  for (const auto& l : labels) m = std::max(m, std::min(maxChars, charCount(l)));
-  return static_cast<double>(m) * kCharWidth + 12;
+  double m = 4 * kCharWidth;
+  for (const auto& l : labels) m = std::max(m, textWidth(l, maxChars));
+  return m + 12;
 }
 
 // An empty chart: a framed message, so every section shows something in print and on screen.
