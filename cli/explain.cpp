@@ -158,8 +158,11 @@ int explainCommand(const ExplainArgs& a) {
   }
   std::string base = a.rules.substr(a.rules.rfind('/') == std::string::npos ? 0 : a.rules.rfind('/') + 1);
 
-  fmt::print("Customer {} (line {} of {}), as of {}\n", a.id, data->customerLine[c], config->customers.source.path,
-             formatTime(now, zone));
+  // Customers taken from the events have no line of their own.
+  std::string where = config->customers.customersFromEvents
+                          ? "from the events of " + config->events.source.path
+                          : fmt::format("line {} of {}", data->customerLine[c], config->customers.source.path);
+  fmt::print("Customer {} ({}), as of {}\n", a.id, where, formatTime(now, zone));
   fmt::print("Rules {}{}\n", program.rulesName, program.rulesVersion.empty() ? "" : " version " + program.rulesVersion);
 
   if (previous) {

@@ -57,10 +57,10 @@ std::string unifiedDiff(const std::string& path, const std::string& before, cons
       if (i < n && j < m && a[pre + i] == b[pre + j]) {
         ops.emplace_back(' ', a[pre + i]);
         ++i, ++j;
-      } else if (j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-        ops.emplace_back('+', b[pre + j++]);
+      } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+        ops.emplace_back('-', a[pre + i++]);  // removals before additions, as diff -u shows them
       } else {
-        ops.emplace_back('-', a[pre + i++]);
+        ops.emplace_back('+', b[pre + j++]);
       }
     }
   } else {

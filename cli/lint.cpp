@@ -69,7 +69,7 @@ nlohmann::json diagnosticJson(const Diagnostic& d) {
   j["endLine"] = d.range.end.line;
   j["endColumn"] = d.range.end.col;
   j["severity"] = severityName(d.severity);
-  j["code"] = d.code;
+  j["code"] = d.code.empty() ? "E000" : d.code;  // as in SARIF: a file that could not be read
   j["message"] = d.message;
   j["help"] = d.suggestion;
   nlohmann::json notes = nlohmann::json::array();

@@ -17,6 +17,7 @@
 // tell, it says nothing.
 #include "rekindle/compiler/lint.h"
 
+#include <cctype>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -1672,8 +1673,8 @@ int ruleIndex(const std::string& codeOrName) {
   return -1;
 }
 
-// `# rekindle:allow W001, W012` (codes or names): on the line of a warning, or alone on the line
-// above it.
+// `# rekindle:allow W001, W012` (codes or names, then any reason): on the line of a warning, or
+// alone on the line above it.
 std::map<uint32_t, std::set<int>> allowComments(const ast::Module& m) {
   std::map<uint32_t, std::set<int>> allowed;
   for (const auto& c : m.comments) {
@@ -1689,9 +1690,10 @@ std::map<uint32_t, std::set<int>> allowComments(const ast::Module& m) {
       }
       word.clear();
     };
+    // Codes and names are words; anything else separates them (`W008: reason` allows W008).
     for (char ch : rest) {
-      if (ch == ' ' || ch == '\t' || ch == ',') flush();
-      else word += ch;
+      if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_') word += ch;
+      else flush();
     }
     flush();
   }
