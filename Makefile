@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 REKINDLE    = $(BUILD)/cli/rekindle
 
-.PHONY: all deps configure build demo test test-asan fuzz clean
+.PHONY: all deps configure build demo test test-asan fuzz bench clean
 
 all: build
 
@@ -23,7 +23,7 @@ build: configure
 
 demo: build
 	@$(REKINDLE) run examples/retail/retail.rules --config examples/retail/rekindle.yaml \
-	  --out $(BUILD)/retail-decisions.csv
+	  --out $(BUILD)/retail-decisions.csv --report $(BUILD)/retail-report.html
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -38,6 +38,17 @@ test-asan: deps
 FUZZ_SECONDS ?= 60
 fuzz:
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The benchmark (bench/RESULTS.md): Rekindle against SQLite, pandas, json-rules-engine and
+# hand-written C++ on a generated export of BENCH_CUSTOMERS customers (about 20 events each),
+# in its own Release build. `make bench BENCH_CUSTOMERS=1000000` is the 1M / 20M run.
+BENCH_CUSTOMERS ?= 100000
+bench:
+	@BENCH=1 scripts/deps.sh
+	@cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
+	@cmake --build build-bench -j $(JOBS) --target rekindle rekindle_bench_gen rekindle_bench_handwritten rekindle_bench_decide
+	@[ -d bench/node/node_modules ] || (cd bench/node && npm ci --no-audit --no-fund --loglevel=error)
+	@BENCH_CUSTOMERS=$(BENCH_CUSTOMERS) bench/run.sh
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

@@ -5,8 +5,12 @@ set -eu
 PKGS="make g++ cmake ninja-build pkg-config antlr4 default-jre-headless libantlr4-runtime-dev \
 libyaml-cpp-dev libfmt-dev catch2 libsimdjson-dev nlohmann-json3-dev libcli11-dev \
 libhowardhinnant-date-dev zlib1g-dev libboost-math-dev tzdata ca-certificates $*"
+# BENCH=1 (make bench): the benchmark's peers and its measuring tools.
+[ "${BENCH:-}" = 1 ] && PKGS="$PKGS sqlite3 python3-pandas time bc"
 # The editor tests drive the language server and the TextMate grammar with Node.js tooling.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+# The report's end-to-end test renders it in headless Chromium.
+command -v chromium >/dev/null 2>&1 || PKGS="$PKGS chromium"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

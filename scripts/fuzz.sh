@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each on its seed corpus for
 # SECONDS (default 60), two at a time. Crashes land in build-fuzz/crashes; once fixed, copy the
 # input into tests/fuzz/regressions/TARGET/ so `make test` replays it forever.
@@ -27,10 +27,16 @@ for f in tests/conformance/*.rules; do
 done
 for t in frontend csv jsonl rkb; do cp tests/fuzz/regressions/$t/* "$corpus/$t/" 2>/dev/null || true; done
 
+# Runs one target; reports runs, CPU seconds (user + system: what the fuzzer really got on a
+# busy machine) and crashes, and appends them to build-fuzz/cpu-seconds.log for the totals.
 run() {
-  "$build/tests/fuzz_$1" "$corpus/$1" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$build/crashes/$1-" -print_final_stats=1 > "$build/fuzz_$1.log" 2>&1 || true
-  echo "fuzz_$1: $(grep -E '^stat::number_of_executed_units' "$build/fuzz_$1.log" | awk '{print $2}') runs in ${SECONDS_EACH}s," \
+  TIMEFORMAT="%U %S"
+  local cpu
+  cpu=$( { time "$build/tests/fuzz_$1" "$corpus/$1" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
+           -artifact_prefix="$build/crashes/$1-" -print_final_stats=1 > "$build/fuzz_$1.log" 2>&1 ; } 2>&1 | awk '{print $1 + $2}')
+  echo "$1 $cpu" >> "$build/cpu-seconds.log"
+  echo "fuzz_$1: $(grep -E '^stat::number_of_executed_units' "$build/fuzz_$1.log" | awk '{print $2}') runs, ${cpu}s of CPU" \
+       "(total $(awk -v t="$1" '$1 == t {s += $2} END {print s}' "$build/cpu-seconds.log")s)," \
        "$(ls "$corpus/$1" | wc -l) corpus inputs, $(ls "$build/crashes" | grep -c "^$1-" || true) crashes"
 }
 run frontend & run csv & wait
