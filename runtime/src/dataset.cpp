@@ -10,6 +10,8 @@
 #include <cstring>
 #include <numeric>
 
+#include "rekindle/core/hash.h"
+
 namespace rekindle {
 
 void Column::push(const Value& v) {
@@ -152,24 +154,51 @@ std::optional<Value> convertValue(const RawValue& raw, const FieldSpec& field, c
 
 namespace {
 
+// Row-level loading, shared by loadDataset (whole files) and GroupedReader (batches): typing,
+// joining, rejecting and the shard filter happen here and only here, so both give the same rows.
 class Loader {
  public:
-  Loader(const Config& config, const LoadOptions& options, Dataset& ds, std::string& fatal)
-      : config_(config), options_(options), ds_(ds), fatal_(fatal) {}
+  Loader(const Config& config, const LoadOptions& options, std::string& fatal)
+      : config_(config), options_(options), fatal_(fatal) {}
 
-  bool run() {
-    if (!loadCustomers()) return false;
-    if (config_.events.present && !loadEvents()) return false;
-    if (!config_.contacts.present) return true;
-    if (!config_.contacts.fromEventsField.empty()) {
-      if (ds_.eventBegin.empty()) ds_.eventBegin.assign(ds_.customerCount + 1, 0);
-      contactsFromEvents();
-      return true;
-    }
-    return loadContacts();
+  void bind(Dataset& ds) {
+    ds_ = &ds;
+    const Schema& schema = config_.schema;
+    if (config_.customers.customersFromEvents) ds_->customers.emplace_back(Kind::String);  // the id is their only field
+    else
+      for (const auto& f : schema.customerFields) ds_->customers.emplace_back(f.type.kind);
+    staged_.clear();
+    for (const auto& f : schema.eventFields) staged_.emplace_back(f.type.kind);
+    owner_.clear();
+    when_.clear();
+    contactOwner_.clear();
+    contactWhen_.clear();
+    contactChannel_.clear();
+    batchZone_.clear();
   }
 
- private:
+  bool run(Dataset& ds) {
+    bind(ds);
+    if (!loadCustomers()) return false;
+    if (config_.events.present && !loadEvents()) return false;
+    if (config_.contacts.present && config_.contacts.fromEventsField.empty() && !loadContacts()) return false;
+    finishBatch();
+    return true;
+  }
+
+  // Ends a batch: events and contacts grouped by customer, then time; the rejects and counts.
+  void finishBatch() {
+    finishEvents();
+    if (config_.contacts.present && !config_.contacts.fromEventsField.empty()) contactsFromEvents();
+    else finishContacts();
+    ds_->customerCounts = counts_[0];
+    ds_->eventCounts = counts_[1];
+    ds_->contactCounts = counts_[2];
+    for (auto& part : rejects_)
+      for (auto& r : part) ds_->rejects.push_back(std::move(r));
+    for (auto& part : rejects_) part.clear();
+  }
+
   std::unique_ptr<RecordReader> open(const ExportSpec& spec, const std::string& overridePath,
                                      const std::vector<std::string>& wanted) {
     SourceOptions src = spec.source;
@@ -178,6 +207,183 @@ class Loader {
     auto reader = RecordReader::open(src, wanted, err);
     if (!reader) fatal_ = err;
     return reader;
+  }
+
+  // The columns each source reads, in the order the row functions expect.
+  std::vector<std::string> customerColumns() const {
+    const Schema& schema = config_.schema;
+    std::vector<std::string> wanted;
+    for (size_t k = config_.customers.rowIds ? 1 : 0; k < schema.customerFields.size(); ++k)
+      wanted.push_back(schema.customerFields[k].column);
+    return wanted;
+  }
+  std::vector<std::string> eventColumns() const {
+    std::vector<std::string> wanted{config_.events.keyColumn};
+    for (const auto& f : config_.schema.eventFields) wanted.push_back(f.column);
+    return wanted;
+  }
+  std::vector<std::string> contactColumns() const {
+    const ExportSpec& spec = config_.contacts;
+    return {spec.keyColumn, spec.timeColumn, spec.channelColumn};
+  }
+
+  // Does this row belong to our shard? A row whose customer id cannot be read goes to shard 0.
+  bool ours(const RawValue* id) const {
+    if (options_.shards <= 1) return true;
+    std::string_view text;
+    if (id && (id->kind == RawKind::Text || id->kind == RawKind::Number)) text = id->text;
+    return (text.empty() ? 0 : customerShard(text, options_.shards)) == options_.shard;
+  }
+
+  // One customer row. False on a fatal error (the error limit).
+  bool customerRow(const RecordReader& reader, std::vector<RawValue>& vals, const RecordInfo& info) {
+    const Schema& schema = config_.schema;
+    const bool rowIds = config_.customers.rowIds;
+    SourceCounts& counts = counts_[0];
+    ++counts.read;
+    ++customerRows_;
+    currentId_.clear();
+    if (rowIds) {
+      rowNumber_ = std::to_string(customerRows_);
+      RawValue id;
+      id.kind = RawKind::Text;
+      id.text = rowNumber_;
+      vals.insert(vals.begin(), id);
+    }
+    if (!info.ok) {
+      if (!ours(nullptr)) return other(counts);
+      return rejectBadRecord(DataSource::Customers, reader, info, counts);
+    }
+    if (!ours(&vals[0])) return other(counts);
+    if (vals[0].kind == RawKind::Text || vals[0].kind == RawKind::Number) currentId_ = std::string(vals[0].text);
+    const size_t fields = schema.customerFields.size();
+    row_.resize(fields);
+    for (size_t k = 0; k < fields; ++k) {
+      std::string reason;
+      auto v = convertValue(vals[k], schema.customerFields[k], config_.zone, ds_->strings, reason);
+      if (!v) {
+        uint32_t column = rowIds ? (k == 0 ? 0 : reader.columnNumber(k - 1)) : reader.columnNumber(k);
+        return reject(DataSource::Customers, reader, info, column, schema.customerFields[k].name, reason, counts);
+      }
+      row_[k] = *v;
+    }
+    int32_t zone = -1;
+    if (schema.customerTimezoneField >= 0 && !row_[schema.customerTimezoneField].isNull()) {
+      const std::string* name = row_[schema.customerTimezoneField].s;
+      auto known = zoneIndex_.find(*name);
+      if (known == zoneIndex_.end()) {
+        auto tz = TimeZone::locate(*name);
+        if (!tz)
+          return reject(DataSource::Customers, reader, info, reader.columnNumber(schema.customerTimezoneField),
+                        schema.customerFields[schema.customerTimezoneField].name, "unknown time zone '" + shown(*name) + "'", counts);
+        known = zoneIndex_.emplace(*name, *tz).first;
+      }
+      // Zones are per dataset (a batch of a grouped run has its own).
+      auto local = batchZone_.find(name);
+      if (local == batchZone_.end()) {
+        local = batchZone_.emplace(name, static_cast<int32_t>(ds_->zones.size())).first;
+        ds_->zones.push_back(known->second);
+      }
+      zone = local->second;
+    }
+    if (row_[0].s->empty())
+      return reject(DataSource::Customers, reader, info, reader.columnNumber(0), schema.customerFields[0].name, "empty customer id", counts);
+    // A grouped run sees one batch at a time: a duplicate of the previous batch's last customer
+    // is caught by remembering it (sorted input puts every duplicate right after its first).
+    uint64_t firstLine = 0;
+    if (grouped_ && *row_[0].s == lastAccepted_) firstLine = lastAcceptedLine_;
+    auto [it, fresh] = firstLine ? std::make_pair(ds_->customerIndex.end(), false)
+                                 : ds_->customerIndex.emplace(row_[0].s, static_cast<uint32_t>(ds_->customerCount));
+    if (!fresh) {
+      if (!firstLine) firstLine = ds_->customerLine[it->second];
+      std::string reason = fmt::format("duplicate customer id '{}' (first at line {})", shown(*row_[0].s), firstLine);
+      return reject(DataSource::Customers, reader, info, reader.columnNumber(0), schema.customerFields[0].name, reason, counts);
+    }
+    for (size_t k = 0; k < fields; ++k) ds_->customers[k].push(row_[k]);
+    if (schema.customerTimezoneField >= 0) ds_->customerZone.push_back(zone);
+    ds_->customerLine.push_back(info.line);
+    ++ds_->customerCount;
+    ++counts.accepted;
+    if (grouped_) {
+      lastAccepted_ = *row_[0].s;
+      lastAcceptedLine_ = info.line;
+    }
+    return true;
+  }
+
+  // One event row.
+  bool eventRow(const RecordReader& reader, std::vector<RawValue>& vals, const RecordInfo& info) {
+    const Schema& schema = config_.schema;
+    SourceCounts& counts = counts_[1];
+    ++counts.read;
+    if (!info.ok) {
+      if (!ours(nullptr)) return other(counts);
+      return rejectBadRecord(DataSource::Events, reader, info, counts);
+    }
+    if (!ours(&vals[0])) return other(counts);
+    auto cust = customerOf(vals[0]);
+    if (!cust) {
+      std::string reason = vals[0].kind == RawKind::Text || vals[0].kind == RawKind::Number
+                               ? fmt::format("unknown customer id '{}'", shown(vals[0].text))
+                               : "missing customer id";
+      return reject(DataSource::Events, reader, info, reader.columnNumber(0), config_.events.keyColumn, reason, counts);
+    }
+    row_.resize(schema.eventFields.size());
+    for (size_t k = 0; k < schema.eventFields.size(); ++k) {
+      std::string reason;
+      auto v = convertValue(vals[k + 1], schema.eventFields[k], config_.zone, ds_->strings, reason);
+      if (!v) return reject(DataSource::Events, reader, info, reader.columnNumber(k + 1), schema.eventFields[k].name, reason, counts);
+      row_[k] = *v;
+    }
+    for (size_t k = 0; k < row_.size(); ++k) staged_[k].push(row_[k]);
+    owner_.push_back(*cust);
+    when_.push_back(row_[0].i);
+    ++counts.accepted;
+    return true;
+  }
+
+  // One contact row.
+  bool contactRow(const RecordReader& reader, std::vector<RawValue>& vals, const RecordInfo& info) {
+    const ExportSpec& spec = config_.contacts;
+    SourceCounts& counts = counts_[2];
+    ++counts.read;
+    if (!info.ok) {
+      if (!ours(nullptr)) return other(counts);
+      return rejectBadRecord(DataSource::Contacts, reader, info, counts);
+    }
+    if (!ours(&vals[0])) return other(counts);
+    auto cust = customerOf(vals[0]);
+    if (!cust)
+      return reject(DataSource::Contacts, reader, info, reader.columnNumber(0), spec.keyColumn,
+                    fmt::format("unknown customer id '{}'", shown(vals[0].text)), counts);
+    FieldSpec timeField{spec.timeColumn, spec.timeColumn, Type::of(Kind::Time), spec.timeFormat};
+    FieldSpec channelField{spec.channelColumn, spec.channelColumn, Type::of(Kind::String), ""};
+    std::string reason;
+    auto t = convertValue(vals[1], timeField, config_.zone, ds_->strings, reason);
+    if (!t) return reject(DataSource::Contacts, reader, info, reader.columnNumber(1), spec.timeColumn, reason, counts);
+    auto ch = convertValue(vals[2], channelField, config_.zone, ds_->strings, reason);
+    if (!ch) return reject(DataSource::Contacts, reader, info, reader.columnNumber(2), spec.channelColumn, reason, counts);
+    int32_t idx = -1;
+    for (size_t k = 0; k < config_.channels.size(); ++k)
+      if (config_.channels[k].name == *ch->s) idx = static_cast<int32_t>(k);
+    contactOwner_.push_back(*cust);
+    contactWhen_.push_back(t->i);
+    contactChannel_.push_back(idx);
+    ++counts.accepted;
+    return true;
+  }
+
+  const SourceCounts& counts(int source) const { return counts_[source]; }
+  std::vector<RejectedRow>& rejects(int source) { return rejects_[source]; }
+  void setGrouped() { grouped_ = true; }
+  void keepRejects() { keepRejects_ = true; }
+  std::vector<RejectedRow>& kept(int source) { return keptRejects_[source]; }
+  uint64_t contactsTaken() const { return contactsTaken_; }
+
+ private:
+  bool other(SourceCounts& counts) {
+    ++counts.otherShards;
+    return true;
   }
 
   // Records a rejected row; false once the error limit is exceeded.
@@ -191,12 +397,14 @@ class Loader {
     r.field = std::move(field);
     r.reason = std::move(reason);
     r.raw = std::string(info.raw);
-    r.customerId = currentId_;
-    ds_.rejects.push_back(std::move(r));
+    r.customerId = source == DataSource::Customers ? currentId_ : std::string();
+    std::string last = r.reason;
+    (keepRejects_ ? keptRejects_ : rejects_)[static_cast<int>(source)].push_back(std::move(r));
     ++counts.rejected;
-    if (options_.maxErrors >= 0 && static_cast<int64_t>(ds_.rejects.size()) > options_.maxErrors) {
+    ++rejectCount_;
+    if (options_.maxErrors >= 0 && static_cast<int64_t>(rejectCount_) > options_.maxErrors) {
       fatal_ = fmt::format("stopped: {} rows rejected, more than --max-errors {} (last: {}:{}: {})",
-                           ds_.rejects.size(), options_.maxErrors, reader.path(), info.line, ds_.rejects.back().reason);
+                           rejectCount_, options_.maxErrors, reader.path(), info.line, last);
       return false;
     }
     return true;
@@ -215,85 +423,13 @@ class Loader {
   }
 
   bool loadCustomers() {
-    const Schema& schema = config_.schema;
-    if (config_.customers.customersFromEvents) {
-      ds_.customers.emplace_back(Kind::String);  // the id is their only field
-      return true;
-    }
-    const bool rowIds = config_.customers.rowIds;
-    std::vector<std::string> wanted;
-    for (size_t k = rowIds ? 1 : 0; k < schema.customerFields.size(); ++k) wanted.push_back(schema.customerFields[k].column);
-    if (rowIds) wanted.insert(wanted.begin(), std::string());  // placeholder: filled with the row number
-    std::vector<std::string> readColumns(wanted.begin() + (rowIds ? 1 : 0), wanted.end());
-    auto reader = open(config_.customers, options_.customersPath, readColumns);
+    if (config_.customers.customersFromEvents) return true;
+    auto reader = open(config_.customers, options_.customersPath, customerColumns());
     if (!reader) return false;
-    for (const auto& f : schema.customerFields) ds_.customers.emplace_back(f.type.kind);
     std::vector<RawValue> vals;
-    std::vector<Value> row(wanted.size());
     RecordInfo info;
-    SourceCounts& counts = ds_.customerCounts;
-    std::string rowNumber;
-    while (reader->next(vals, info)) {
-      ++counts.read;
-      currentId_.clear();
-      if (rowIds) {
-        rowNumber = std::to_string(counts.read);
-        RawValue id;
-        id.kind = RawKind::Text;
-        id.text = rowNumber;
-        vals.insert(vals.begin(), id);
-      }
-      if (!info.ok) {
-        if (!rejectBadRecord(DataSource::Customers, *reader, info, counts)) return false;
-        continue;
-      }
-      if (vals[0].kind == RawKind::Text || vals[0].kind == RawKind::Number) currentId_ = std::string(vals[0].text);
-      bool ok = true;
-      for (size_t k = 0; k < wanted.size() && ok; ++k) {
-        std::string reason;
-        auto v = convertValue(vals[k], schema.customerFields[k], config_.zone, ds_.strings, reason);
-        if (!v) {
-          uint32_t column = rowIds ? (k == 0 ? 0 : reader->columnNumber(k - 1)) : reader->columnNumber(k);
-          if (!reject(DataSource::Customers, *reader, info, column, schema.customerFields[k].name, reason, counts)) return false;
-          ok = false;
-        } else {
-          row[k] = *v;
-        }
-      }
-      if (!ok) continue;
-      int32_t zone = -1;
-      if (schema.customerTimezoneField >= 0 && !row[schema.customerTimezoneField].isNull()) {
-        const std::string* name = row[schema.customerTimezoneField].s;
-        auto known = zoneIndex_.find(name);
-        if (known == zoneIndex_.end()) {
-          auto tz = TimeZone::locate(*name);
-          if (!tz) {
-            if (!reject(DataSource::Customers, *reader, info, reader->columnNumber(schema.customerTimezoneField), schema.customerFields[schema.customerTimezoneField].name,
-                        "unknown time zone '" + shown(*name) + "'", counts))
-              return false;
-            continue;
-          }
-          known = zoneIndex_.emplace(name, static_cast<int32_t>(ds_.zones.size())).first;
-          ds_.zones.push_back(*tz);
-        }
-        zone = known->second;
-      }
-      if (row[0].s->empty()) {
-        if (!reject(DataSource::Customers, *reader, info, reader->columnNumber(0), schema.customerFields[0].name, "empty customer id", counts)) return false;
-        continue;
-      }
-      auto [it, fresh] = ds_.customerIndex.emplace(row[0].s, static_cast<uint32_t>(ds_.customerCount));
-      if (!fresh) {
-        std::string reason = fmt::format("duplicate customer id '{}' (first at line {})", shown(*row[0].s), ds_.customerLine[it->second]);
-        if (!reject(DataSource::Customers, *reader, info, reader->columnNumber(0), schema.customerFields[0].name, reason, counts)) return false;
-        continue;
-      }
-      for (size_t k = 0; k < wanted.size(); ++k) ds_.customers[k].push(row[k]);
-      if (schema.customerTimezoneField >= 0) ds_.customerZone.push_back(zone);
-      ds_.customerLine.push_back(info.line);
-      ++ds_.customerCount;
-      ++counts.accepted;
-    }
+    while (reader->next(vals, info))
+      if (!customerRow(*reader, vals, info)) return false;
     return finish(*reader);
   }
 
@@ -302,145 +438,79 @@ class Loader {
   std::optional<uint32_t> customerOf(const RawValue& raw) {
     if (raw.kind != RawKind::Text && raw.kind != RawKind::Number) return std::nullopt;
     if (config_.customers.customersFromEvents && !raw.text.empty()) {
-      const std::string* id = ds_.strings.intern(raw.text);
-      auto [it, fresh] = ds_.customerIndex.emplace(id, static_cast<uint32_t>(ds_.customerCount));
+      const std::string* id = ds_->strings.intern(raw.text);
+      auto [it, fresh] = ds_->customerIndex.emplace(id, static_cast<uint32_t>(ds_->customerCount));
       if (fresh) {
-        ds_.customers[0].push(Value::string(id));
-        ds_.customerLine.push_back(0);
-        ++ds_.customerCount;
-        ++ds_.customerCounts.read;
-        ++ds_.customerCounts.accepted;
+        ds_->customers[0].push(Value::string(id));
+        ds_->customerLine.push_back(0);
+        ++ds_->customerCount;
+        ++counts_[0].read;
+        ++counts_[0].accepted;
       }
       return it->second;
     }
-    const std::string* id = ds_.strings.find(raw.text);
+    const std::string* id = ds_->strings.find(raw.text);
     if (!id) return std::nullopt;
-    auto it = ds_.customerIndex.find(id);
-    if (it == ds_.customerIndex.end()) return std::nullopt;
+    auto it = ds_->customerIndex.find(id);
+    if (it == ds_->customerIndex.end()) return std::nullopt;
     return it->second;
   }
 
   bool loadEvents() {
-    const Schema& schema = config_.schema;
-    std::vector<std::string> wanted{config_.events.keyColumn};
-    for (const auto& f : schema.eventFields) wanted.push_back(f.column);
-    auto reader = open(config_.events, options_.eventsPath, wanted);
+    auto reader = open(config_.events, options_.eventsPath, eventColumns());
     if (!reader) return false;
-    std::vector<Column> staged;
-    for (const auto& f : schema.eventFields) staged.emplace_back(f.type.kind);
-    std::vector<uint32_t> owner;
-    std::vector<int64_t> when;
     std::vector<RawValue> vals;
-    std::vector<Value> row(schema.eventFields.size());
     RecordInfo info;
-    SourceCounts& counts = ds_.eventCounts;
-    currentId_.clear();
-    while (reader->next(vals, info)) {
-      ++counts.read;
-      if (!info.ok) {
-        if (!rejectBadRecord(DataSource::Events, *reader, info, counts)) return false;
-        continue;
-      }
-      auto cust = customerOf(vals[0]);
-      if (!cust) {
-        std::string reason = vals[0].kind == RawKind::Text || vals[0].kind == RawKind::Number
-                                 ? fmt::format("unknown customer id '{}'", shown(vals[0].text))
-                                 : "missing customer id";
-        if (!reject(DataSource::Events, *reader, info, reader->columnNumber(0), config_.events.keyColumn, reason, counts)) return false;
-        continue;
-      }
-      bool ok = true;
-      for (size_t k = 0; k < schema.eventFields.size() && ok; ++k) {
-        std::string reason;
-        auto v = convertValue(vals[k + 1], schema.eventFields[k], config_.zone, ds_.strings, reason);
-        if (!v) {
-          if (!reject(DataSource::Events, *reader, info, reader->columnNumber(k + 1), schema.eventFields[k].name, reason, counts)) return false;
-          ok = false;
-        } else {
-          row[k] = *v;
-        }
-      }
-      if (!ok) continue;
-      for (size_t k = 0; k < row.size(); ++k) staged[k].push(row[k]);
-      owner.push_back(*cust);
-      when.push_back(row[0].i);
-      ++counts.accepted;
-    }
-    if (!finish(*reader)) return false;
-    // Group by customer, then time; equal times keep file order (stable).
-    std::vector<uint32_t> order(owner.size());
+    while (reader->next(vals, info))
+      if (!eventRow(*reader, vals, info)) return false;
+    return finish(*reader);
+  }
+
+  // Group by customer, then time; equal times keep file order (stable).
+  void finishEvents() {
+    std::vector<uint32_t> order(owner_.size());
     std::iota(order.begin(), order.end(), 0u);
     std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      return owner[a] != owner[b] ? owner[a] < owner[b] : when[a] < when[b];
+      return owner_[a] != owner_[b] ? owner_[a] < owner_[b] : when_[a] < when_[b];
     });
-    for (auto& c : staged) c.permute(order);
-    ds_.events = std::move(staged);
-    ds_.eventBegin.assign(ds_.customerCount + 1, 0);
-    for (uint32_t o : owner) ++ds_.eventBegin[o + 1];
-    for (size_t c = 0; c < ds_.customerCount; ++c) ds_.eventBegin[c + 1] += ds_.eventBegin[c];
-    return true;
+    for (auto& c : staged_) c.permute(order);
+    ds_->events = std::move(staged_);
+    staged_.clear();
+    ds_->eventBegin.assign(ds_->customerCount + 1, 0);
+    for (uint32_t o : owner_) ++ds_->eventBegin[o + 1];
+    for (size_t c = 0; c < ds_->customerCount; ++c) ds_->eventBegin[c + 1] += ds_->eventBegin[c];
+    owner_.clear();
+    when_.clear();
   }
 
   bool loadContacts() {
-    const ExportSpec& spec = config_.contacts;
-    std::vector<std::string> wanted{spec.keyColumn, spec.timeColumn, spec.channelColumn};
-    auto reader = open(spec, options_.contactsPath, wanted);
+    auto reader = open(config_.contacts, options_.contactsPath, contactColumns());
     if (!reader) return false;
-    FieldSpec timeField{spec.timeColumn, spec.timeColumn, Type::of(Kind::Time), spec.timeFormat};
-    FieldSpec channelField{spec.channelColumn, spec.channelColumn, Type::of(Kind::String), ""};
-    std::vector<uint32_t> owner;
-    std::vector<int64_t> when;
-    std::vector<int32_t> channel;
     std::vector<RawValue> vals;
     RecordInfo info;
-    SourceCounts& counts = ds_.contactCounts;
-    while (reader->next(vals, info)) {
-      ++counts.read;
-      if (!info.ok) {
-        if (!rejectBadRecord(DataSource::Contacts, *reader, info, counts)) return false;
-        continue;
-      }
-      auto cust = customerOf(vals[0]);
-      if (!cust) {
-        if (!reject(DataSource::Contacts, *reader, info, reader->columnNumber(0), spec.keyColumn,
-                    fmt::format("unknown customer id '{}'", shown(vals[0].text)), counts)) return false;
-        continue;
-      }
-      std::string reason;
-      auto t = convertValue(vals[1], timeField, config_.zone, ds_.strings, reason);
-      if (!t) {
-        if (!reject(DataSource::Contacts, *reader, info, reader->columnNumber(1), spec.timeColumn, reason, counts)) return false;
-        continue;
-      }
-      auto ch = convertValue(vals[2], channelField, config_.zone, ds_.strings, reason);
-      if (!ch) {
-        if (!reject(DataSource::Contacts, *reader, info, reader->columnNumber(2), spec.channelColumn, reason, counts)) return false;
-        continue;
-      }
-      int32_t idx = -1;
-      for (size_t k = 0; k < config_.channels.size(); ++k)
-        if (config_.channels[k].name == *ch->s) idx = static_cast<int32_t>(k);
-      owner.push_back(*cust);
-      when.push_back(t->i);
-      channel.push_back(idx);
-      ++counts.accepted;
-    }
-    if (!finish(*reader)) return false;
-    std::vector<uint32_t> order(owner.size());
+    while (reader->next(vals, info))
+      if (!contactRow(*reader, vals, info)) return false;
+    return finish(*reader);
+  }
+
+  void finishContacts() {
+    std::vector<uint32_t> order(contactOwner_.size());
     std::iota(order.begin(), order.end(), 0u);
     std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      return owner[a] != owner[b] ? owner[a] < owner[b] : when[a] < when[b];
+      return contactOwner_[a] != contactOwner_[b] ? contactOwner_[a] < contactOwner_[b] : contactWhen_[a] < contactWhen_[b];
     });
-    ds_.contactTime.resize(order.size());
-    ds_.contactChannel.resize(order.size());
+    ds_->contactTime.resize(order.size());
+    ds_->contactChannel.resize(order.size());
     for (size_t k = 0; k < order.size(); ++k) {
-      ds_.contactTime[k] = when[order[k]];
-      ds_.contactChannel[k] = channel[order[k]];
+      ds_->contactTime[k] = contactWhen_[order[k]];
+      ds_->contactChannel[k] = contactChannel_[order[k]];
     }
-    ds_.contactBegin.assign(ds_.customerCount + 1, 0);
-    for (uint32_t o : owner) ++ds_.contactBegin[o + 1];
-    for (size_t c = 0; c < ds_.customerCount; ++c) ds_.contactBegin[c + 1] += ds_.contactBegin[c];
-    return true;
+    ds_->contactBegin.assign(ds_->customerCount + 1, 0);
+    for (uint32_t o : contactOwner_) ++ds_->contactBegin[o + 1];
+    for (size_t c = 0; c < ds_->customerCount; ++c) ds_->contactBegin[c + 1] += ds_->contactBegin[c];
+    contactOwner_.clear();
+    contactWhen_.clear();
+    contactChannel_.clear();
   }
 
   // The contact history taken from events (contacts.from_events): no file, no rejects of its own.
@@ -450,30 +520,49 @@ class Loader {
     int field = schema.eventField(spec.fromEventsField);
     int channelField = schema.eventField(spec.channelColumn);
     std::vector<const std::string*> marks;
-    for (const auto& v : spec.fromEventsValues) marks.push_back(ds_.strings.intern(v));
-    std::vector<int32_t> channelOf;  // by interned channel name: config channel index
-    ds_.contactBegin.assign(ds_.customerCount + 1, 0);
-    for (uint32_t c = 0; c < ds_.customerCount; ++c) {
-      for (uint32_t e = ds_.eventBegin[c]; e < ds_.eventBegin[c + 1]; ++e) {
-        Value kind = ds_.events[field].get(e);
+    for (const auto& v : spec.fromEventsValues) marks.push_back(ds_->strings.intern(v));
+    ds_->contactBegin.assign(ds_->customerCount + 1, 0);
+    for (uint32_t c = 0; c < ds_->customerCount; ++c) {
+      for (uint32_t e = ds_->eventBegin[c]; e < ds_->eventBegin[c + 1]; ++e) {
+        Value kind = ds_->events[field].get(e);
         if (kind.isNull() || std::find(marks.begin(), marks.end(), kind.s) == marks.end()) continue;
-        Value ch = ds_.events[channelField].get(e);
+        Value ch = ds_->events[channelField].get(e);
         int32_t idx = -1;
         if (!ch.isNull())
           for (size_t k = 0; k < config_.channels.size(); ++k)
             if (config_.channels[k].name == *ch.s) idx = static_cast<int32_t>(k);
-        ds_.contactTime.push_back(ds_.events[0].get(e).i);
-        ds_.contactChannel.push_back(idx);
+        ds_->contactTime.push_back(ds_->events[0].get(e).i);
+        ds_->contactChannel.push_back(idx);
       }
-      ds_.contactBegin[c + 1] = static_cast<uint32_t>(ds_.contactTime.size());
+      ds_->contactBegin[c + 1] = static_cast<uint32_t>(ds_->contactTime.size());
     }
+    contactsTaken_ += ds_->contactTime.size();
   }
 
   const Config& config_;
   const LoadOptions& options_;
-  Dataset& ds_;
   std::string& fatal_;
-  std::unordered_map<const std::string*, int32_t> zoneIndex_;
+  Dataset* ds_ = nullptr;
+  SourceCounts counts_[3];
+  std::vector<RejectedRow> rejects_[3];      // this batch's, moved into the dataset
+  std::vector<RejectedRow> keptRejects_[3];  // a grouped run's, kept until the end
+  bool keepRejects_ = false;
+  uint64_t rejectCount_ = 0;
+  uint64_t customerRows_ = 0;
+  uint64_t contactsTaken_ = 0;
+  std::string rowNumber_;
+  std::vector<Value> row_;
+  std::vector<Column> staged_;  // events of the batch, in file order
+  std::vector<uint32_t> owner_;
+  std::vector<int64_t> when_;
+  std::vector<uint32_t> contactOwner_;
+  std::vector<int64_t> contactWhen_;
+  std::vector<int32_t> contactChannel_;
+  std::unordered_map<std::string, TimeZone> zoneIndex_;              // located once per run
+  std::unordered_map<const std::string*, int32_t> batchZone_;        // this dataset's zones
+  bool grouped_ = false;
+  std::string lastAccepted_;
+  uint64_t lastAcceptedLine_ = 0;
   std::string currentId_;  // the customer row being read, for its rejects
 };
 
@@ -481,11 +570,188 @@ class Loader {
 
 std::optional<Dataset> loadDataset(const Config& config, const LoadOptions& options, std::string& fatal) {
   Dataset ds;
-  Loader loader(config, options, ds, fatal);
-  if (!loader.run()) return std::nullopt;
+  Loader loader(config, options, fatal);
+  if (!loader.run(ds)) return std::nullopt;
   if (ds.eventBegin.empty()) ds.eventBegin.assign(ds.customerCount + 1, 0);
   if (ds.contactBegin.empty()) ds.contactBegin.assign(ds.customerCount + 1, 0);
   return ds;
 }
+
+// ---- grouped exports -------------------------------------------------------------------------
+
+namespace {
+
+// One record read ahead, copied so that it outlives the reader's next() call.
+class Lookahead {
+ public:
+  bool present = false;
+
+  bool fetch(RecordReader& reader) {
+    std::vector<RawValue> vals;
+    RecordInfo info;
+    present = reader.next(vals, info);
+    if (!present) return false;
+    texts_.resize(vals.size());
+    views_.resize(vals.size());
+    for (size_t k = 0; k < vals.size(); ++k) {
+      texts_[k].assign(vals[k].text.data(), vals[k].text.size());
+      views_[k] = vals[k];
+    }
+    for (size_t k = 0; k < vals.size(); ++k) views_[k].text = texts_[k];
+    raw_.assign(info.raw.data(), info.raw.size());
+    info_ = info;
+    info_.raw = raw_;
+    return true;
+  }
+  std::vector<RawValue>& values() { return views_; }
+  const RecordInfo& info() const { return info_; }
+  // The row's customer id (column 0), or "" when it cannot be read.
+  std::string_view id() const {
+    if (!info_.ok || views_.empty()) return {};
+    const RawValue& v = views_[0];
+    return v.kind == RawKind::Text || v.kind == RawKind::Number ? v.text : std::string_view();
+  }
+
+ private:
+  std::vector<std::string> texts_;
+  std::vector<RawValue> views_;
+  std::string raw_;
+  RecordInfo info_;
+};
+
+}  // namespace
+
+struct GroupedReader::State {
+  State(const Config& c, const LoadOptions& o, std::string& fatal) : config(c), options(o), loader(c, o, fatal) {}
+  const Config& config;
+  LoadOptions options;
+  Loader loader;
+  std::unique_ptr<RecordReader> customers, events, contacts;
+  Lookahead customer, event, contact;
+  std::string lastId[3];  // the last readable id of each file, for the order check
+  uint64_t lastLine[3] = {0, 0, 0};
+  bool done = false;
+  SourceCounts totals[3];
+
+  // The order check: ids must never decrease (equal ids are one customer's rows).
+  bool inOrder(int source, const RecordReader& reader, const Lookahead& row, std::string& fatal) {
+    std::string_view id = row.id();
+    if (id.empty()) return true;
+    if (!lastId[source].empty() && id < std::string_view(lastId[source])) {
+      fatal = fmt::format("{}:{}: customer id '{}' comes after '{}' (line {}): with --grouped, every export must list "
+                          "customers in ascending byte order of their id (LC_ALL=C sort)",
+                          reader.path(), row.info().line, shown(id), shown(lastId[source]), lastLine[source]);
+      return false;
+    }
+    if (lastId[source] != id) lastId[source].assign(id.data(), id.size());
+    lastLine[source] = row.info().line;
+    return true;
+  }
+
+  // Reads a joined file's rows up to `last` (all of them when `all`).
+  bool joinUpTo(int source, RecordReader* reader, Lookahead& row, std::string_view last, bool all, std::string& fatal) {
+    if (!reader) return true;
+    for (;;) {
+      if (!row.present) {
+        if (!row.fetch(*reader)) return reader->ioError().empty() || (fatal = reader->ioError(), false);
+        if (!inOrder(source, *reader, row, fatal)) return false;
+      }
+      std::string_view id = row.id();
+      if (!all && !id.empty() && id > last) return true;  // a later batch's
+      bool ok = source == 1 ? loader.eventRow(*reader, row.values(), row.info())
+                            : loader.contactRow(*reader, row.values(), row.info());
+      row.present = false;
+      if (!ok) return false;
+    }
+  }
+};
+
+GroupedReader::GroupedReader(std::unique_ptr<State> state) : state_(std::move(state)) {}
+GroupedReader::~GroupedReader() = default;
+
+std::unique_ptr<GroupedReader> GroupedReader::open(const Config& config, const LoadOptions& options, std::string& fatal) {
+  if (config.customers.rowIds) {
+    fatal = "--grouped needs customer ids in the customers export; with customers.row_ids the ids are row numbers";
+    return nullptr;
+  }
+  auto st = std::make_unique<State>(config, options, fatal);
+  st->loader.setGrouped();
+  st->loader.keepRejects();
+  if (!config.customers.customersFromEvents &&
+      !(st->customers = st->loader.open(config.customers, options.customersPath, st->loader.customerColumns())))
+    return nullptr;
+  if (config.events.present && !(st->events = st->loader.open(config.events, options.eventsPath, st->loader.eventColumns())))
+    return nullptr;
+  if (config.contacts.present && config.contacts.fromEventsField.empty() &&
+      !(st->contacts = st->loader.open(config.contacts, options.contactsPath, st->loader.contactColumns())))
+    return nullptr;
+  return std::unique_ptr<GroupedReader>(new GroupedReader(std::move(st)));
+}
+
+bool GroupedReader::next(Dataset& batch, size_t customers, std::string& fatal) {
+  State& st = *state_;
+  if (st.done) return false;
+  batch = Dataset();
+  st.loader.bind(batch);
+  std::string last;  // the batch's last customer id: joined rows up to it belong to this batch
+  bool end = false;  // no customers after this batch: every remaining row belongs to it
+  if (st.customers) {
+    while (batch.customerCount < customers) {
+      if (!st.customer.fetch(*st.customers)) {
+        if (!st.customers->ioError().empty()) {
+          fatal = st.customers->ioError();
+          return false;
+        }
+        end = true;
+        break;
+      }
+      if (!st.inOrder(0, *st.customers, st.customer, fatal)) return false;
+      if (!st.loader.customerRow(*st.customers, st.customer.values(), st.customer.info())) return false;
+    }
+    if (batch.customerCount) last = batch.customerId(static_cast<uint32_t>(batch.customerCount - 1));
+    if (!st.joinUpTo(1, st.events.get(), st.event, last, end, fatal)) return false;
+  } else {
+    // Customers are the events' ids: a batch ends where a new customer would overflow it.
+    for (;;) {
+      if (!st.event.present) {
+        if (!st.events || !st.event.fetch(*st.events)) {
+          if (st.events && !st.events->ioError().empty()) {
+            fatal = st.events->ioError();
+            return false;
+          }
+          end = true;
+          break;
+        }
+        if (!st.inOrder(1, *st.events, st.event, fatal)) return false;
+      }
+      std::string_view id = st.event.id();
+      if (batch.customerCount >= customers && !id.empty() && id != last) break;
+      bool ok = st.loader.eventRow(*st.events, st.event.values(), st.event.info());
+      st.event.present = false;
+      if (!ok) return false;
+      if (batch.customerCount) last = batch.customerId(static_cast<uint32_t>(batch.customerCount - 1));
+    }
+  }
+  if (!st.joinUpTo(2, st.contacts.get(), st.contact, last, end, fatal)) return false;
+  st.loader.finishBatch();
+  if (batch.eventBegin.empty()) batch.eventBegin.assign(batch.customerCount + 1, 0);
+  if (batch.contactBegin.empty()) batch.contactBegin.assign(batch.customerCount + 1, 0);
+  st.done = end;
+  return true;
+}
+
+const SourceCounts& GroupedReader::counts(DataSource s) const {
+  return state_->loader.counts(static_cast<int>(s));
+}
+
+std::vector<RejectedRow> GroupedReader::takeRejects() {
+  std::vector<RejectedRow> all;
+  for (int s = 0; s < 3; ++s)
+    for (auto& r : state_->loader.kept(s)) all.push_back(std::move(r));
+  for (int s = 0; s < 3; ++s) state_->loader.kept(s).clear();
+  return all;
+}
+
+uint64_t GroupedReader::contactsFromEvents() const { return state_->loader.contactsTaken(); }
 
 }  // namespace rekindle

@@ -91,29 +91,117 @@ bool DecisionRun::forEachBlock(size_t customers, Fn fn, std::string& error) {
   return true;
 }
 
-bool DecisionRun::prepare(std::string& error) {
+bool DecisionRun::prepare(std::string& error) { return prepareSteps(nullptr, error); }
+
+bool DecisionRun::prepare(const MergedStats& merged, std::string& error) { return prepareSteps(&merged, error); }
+
+bool DecisionRun::prepareSteps(const MergedStats* merged, std::string& error) {
   const Program& p = exe_.program();
   const size_t n = data_.customerCount;
+  plan_ = statsPlan(exe_);
+  nextStep_ = 0;
   if (p.holdout.present) {
     holdout_.resize(n);
     for (uint32_t c = 0; c < n; ++c)
       holdout_[c] = customerBucket(data_.customerId(c), p.holdout.salt) < p.holdout.fraction;
   }
-  if ((p.features & (kUsesRfm | kUsesQuantile)) && !populationPass(error)) return false;
-  for (uint8_t t : p.decisionOrder) {
-    const DecisionTable& table = p.tables[t];
-    bool limited = std::any_of(table.rows.begin(), table.rows.end(), [&](const DecisionRow& r) { return limitOf(r) >= 0; });
-    if (limited && !allocate(static_cast<TableKind>(t), error)) return false;
+  // std.clv alone needs a pass over the customers but nothing from the rest of the population.
+  const bool populationStep = p.features & (kUsesRfm | kUsesQuantile);
+  if (p.features & (kUsesRfm | kUsesQuantile | kUsesClv)) {
+    if (populationStep && merged && merged->steps <= nextStep_) return true;
+    if (!populationPass(populationStep ? merged : nullptr, nullptr, error)) return false;
+    if (populationStep) ++nextStep_;
+  }
+  while (nextStep_ < plan_.size()) {
+    if (merged && merged->steps <= nextStep_) return true;
+    TableKind t = plan_[nextStep_].table;
+    if (!allocate(t, merged ? &merged->allocations[static_cast<int>(t)] : nullptr, nullptr, error)) return false;
+    ++nextStep_;
   }
   return true;
 }
 
-bool DecisionRun::populationPass(std::string& error) {
+bool DecisionRun::contribute(StepStats& out, std::string& error) {
+  if (nextStep_ >= plan_.size()) {
+    error = "every whole-population step of these rules is already complete";
+    return false;
+  }
+  out = StepStats();
+  out.step = plan_[nextStep_];
+  out.customers = data_.customerCount;
+  if (out.step.kind == StatsStep::Kind::Population) return populationPass(nullptr, &out, error);
+  return allocate(out.step.table, nullptr, &out, error);
+}
+
+namespace {
+
+int64_t rowLimit(const Executable& exe, const DecisionRow& row) {
+  return row.limitParam >= 0 ? exe.params()[row.limitParam].i : row.limit;
+}
+
+}  // namespace
+
+std::vector<StatsStep> statsPlan(const Executable& exe) {
+  const Program& p = exe.program();
+  std::vector<StatsStep> plan;
+  if (p.features & (kUsesRfm | kUsesQuantile)) plan.push_back(StatsStep{StatsStep::Kind::Population, TableKind::Offer});
+  for (uint8_t t : p.decisionOrder) {
+    const DecisionTable& table = p.tables[t];
+    if (std::any_of(table.rows.begin(), table.rows.end(), [&](const DecisionRow& r) { return rowLimit(exe, r) >= 0; }))
+      plan.push_back(StatsStep{StatsStep::Kind::Allocation, static_cast<TableKind>(t)});
+  }
+  return plan;
+}
+
+namespace {
+
+// std.clv's parameters: the config's clv.fitted, as `rekindle fit` wrote it for this config.
+std::optional<ClvModel> loadFittedClv(const Executable& exe, std::string& error) {
+  const Config& cfg = exe.config();
+  const Program& p = exe.program();
+  std::string refit = "rekindle fit --config " + cfg.path + " -o " + (cfg.clv.fitted.empty() ? "clv.yaml" : cfg.clv.fitted);
+  if (cfg.clv.fitted.empty()) {
+    error = "the rules use std.clv, and the config names no fitted parameters: run `" + refit +
+            "` and set `clv: { fitted: clv.yaml }` in " + cfg.path;
+    return std::nullopt;
+  }
+  auto m = loadClvModel(cfg.clv.fitted, error);
+  if (!m) {
+    error = "std.clv: " + error + " (write it with `" + refit + "`)";
+    return std::nullopt;
+  }
+  if (m->unit != cfg.clv.unit) {
+    error = "std.clv: " + cfg.clv.fitted + " was fitted in " + m->unit + " and the config's clv.unit is " +
+            cfg.clv.unit + "; refit: `" + refit + "`";
+    return std::nullopt;
+  }
+  if (m->purchase != p.clvPurchase || m->amount != p.clvAmount) {
+    error = "std.clv: " + cfg.clv.fitted + " was fitted with clv.purchase '" + m->purchase + "' and clv.amount '" +
+            m->amount + "', and the rules were compiled with '" + p.clvPurchase + "' and '" + p.clvAmount +
+            "'; refit: `" + refit + "`";
+    return std::nullopt;
+  }
+  return m;
+}
+
+}  // namespace
+
+bool DecisionRun::populationPass(const MergedStats* merged, StepStats* part, std::string& error) {
   const Program& p = exe_.program();
   const size_t n = data_.customerCount;
   bool rfm = p.features & kUsesRfm;
   std::vector<std::optional<std::array<double, 3>>> rfmValues(rfm ? n : 0);
   const size_t blocks = (n + kBlock - 1) / kBlock;
+  // std.clv: the fitted parameters (read now, so refitting needs no recompilation) and each
+  // customer's summary as of today.
+  bool clv = p.features & kUsesClv;
+  std::optional<ClvModel> clvModel;
+  if (clv && options_.clvCache && *options_.clvCache) clvModel = **options_.clvCache;  // a grouped run's batches
+  else if (clv && !(clvModel = loadFittedClv(exe_, error))) return false;
+  if (clv && options_.clvCache) *options_.clvCache = clvModel;
+  std::vector<std::optional<ClvSummary>> clvValues(clv ? n : 0);
+  std::vector<std::string> clvFaults(clv ? blocks : 0);
+  const double unitDays = clv ? clvUnitDays(clvModel->unit) : 1;
   std::vector<std::vector<std::vector<double>>> quantileParts(blocks, std::vector<std::vector<double>>(p.quantiles.size()));
   bool ok = forEachBlock(n, [&](Worker& w, size_t b, size_t begin, size_t end) {
     for (size_t c = begin; c < end; ++c) {
@@ -129,14 +217,44 @@ bool DecisionRun::populationPass(std::string& error) {
         Value v = w.ev->runChunk(p.quantiles[q]);
         if (v.tag == Kind::Int || v.tag == Kind::Float) quantileParts[b][q].push_back(v.asNumber());
       }
+      if (clv && clvFaults[b].empty()) {
+        std::vector<ClvPurchase> purchases;
+        if (readClvPurchases(*w.ev, p, context_.clock.zone, purchases, clvFaults[b]))
+          clvValues[c] = summarizePurchases(std::move(purchases), context_.clock.today, unitDays);
+      }
     }
   }, error);
   if (!ok) return false;
-  if (rfm) population_.setRfm(rfmValues);
+  for (const auto& f : clvFaults)
+    if (!f.empty()) {
+      error = f;
+      return false;
+    }
+  // The breaks and ranks come from the merged population when this is one part of it.
+  if (rfm) {
+    if (part || !merged) {
+      std::vector<double> cols[3];
+      for (const auto& v : rfmValues)
+        if (v)
+          for (int k = 0; k < 3; ++k) cols[k].push_back((*v)[k]);
+      std::array<Distribution, 3> mine{Distribution(std::move(cols[0])), Distribution(std::move(cols[1])), Distribution(std::move(cols[2]))};
+      if (part) {
+        part->rfm = true;
+        part->rfmValues = mine;
+      }
+      population_.setRfm(rfmValues, merged ? merged->rfm : mine);
+    } else {
+      population_.setRfm(rfmValues, merged->rfm);
+    }
+  }
+  if (clv) population_.setClv(*clvModel, std::move(clvValues));
   for (size_t q = 0; q < p.quantiles.size(); ++q) {
     std::vector<double> all;
-    for (const auto& part : quantileParts) all.insert(all.end(), part[q].begin(), part[q].end());
-    population_.setQuantile(q, std::move(all));
+    for (const auto& block : quantileParts) all.insert(all.end(), block[q].begin(), block[q].end());
+    Distribution mine(std::move(all));
+    if (part) part->quantiles.push_back(mine);
+    if (merged) population_.setQuantile(q, merged->quantiles[q]);
+    else population_.setQuantile(q, std::move(mine));
   }
   context_.population = &population_;
   return true;
@@ -144,45 +262,180 @@ bool DecisionRun::populationPass(std::string& error) {
 
 namespace {
 
-// How a customer ranks for one limited row: the `rank by` value, nulls last.
-struct RankKey {
-  int kind = 0;  // 0 null, 1 number, 2 string
-  double number = 0;
-  std::string text;
-  static RankKey of(const Value& v) {
-    RankKey k;
-    if (v.isNull()) return k;
-    if (v.tag == Kind::String) {
-      k.kind = 2;
-      k.text = *v.s;
-    } else {
-      k.kind = 1;
-      k.number = v.tag == Kind::Float ? v.f : static_cast<double>(v.i);
-    }
-    return k;
-  }
-  // -1 when a ranks before b.
-  static int compare(const RankKey& a, const RankKey& b, bool descending) {
-    if (a.kind == 0 || b.kind == 0) return a.kind == b.kind ? 0 : (a.kind == 0 ? 1 : -1);
-    int c = a.kind == 2 ? a.text.compare(b.text) : (a.number < b.number ? -1 : a.number > b.number ? 1 : 0);
-    c = c < 0 ? -1 : c > 0 ? 1 : 0;
-    return descending ? -c : c;
-  }
-};
-
 struct Candidate {
   int32_t row = 0;
   bool consumes = true;  // counts against the row's limit if it gets it
   RankKey key;
 };
 
-}  // namespace
+// The customers competing for one table's budgets: this run's, or every part's competitors.
+struct Contest {
+  std::vector<const std::string*> ids;
+  std::vector<uint8_t> holdout;  // empty: nobody held out
+  std::vector<uint32_t> rowBegin, candBegin;  // size + 1 offsets
+  std::vector<int32_t> rows;      // eligible rows in table order
+  std::vector<Candidate> cands;   // one per eligible limited row
+  size_t size() const { return ids.size(); }
+};
 
-int64_t DecisionRun::limitOf(const DecisionRow& row) const {
-  return row.limitParam >= 0 ? exe_.params()[row.limitParam].i : row.limit;
+// Rows in table order: the customers whose first remaining eligible row is this one compete;
+// the top `limit` get it, the rest fall through to their next eligible row (SPEC §5.4).
+void runContest(const Executable& exe, TableKind table, const Contest& c, std::vector<int32_t>& allocated,
+                std::vector<int32_t>& full, std::vector<BudgetUse>& budgets) {
+  const DecisionTable& t = exe.program().table(table);
+  const size_t n = c.size();
+  allocated.assign(n, -1);
+  full.assign(n, -1);
+  std::vector<uint32_t> position(n, 0);
+  std::vector<std::vector<uint32_t>> waiting(t.rows.size());
+  for (uint32_t k = 0; k < n; ++k) {
+    if (c.rowBegin[k] == c.rowBegin[k + 1]) continue;  // no eligible row: null
+    int32_t first = c.rows[c.rowBegin[k]];
+    if (!c.holdout.empty() && c.holdout[k]) allocated[k] = first;  // the control group uses no budget
+    else waiting[first].push_back(k);
+  }
+  auto candidateOf = [&](uint32_t k, int32_t r) -> const Candidate& {
+    for (uint32_t i = c.candBegin[k]; i < c.candBegin[k + 1]; ++i)
+      if (c.cands[i].row == r) return c.cands[i];
+    return c.cands[c.candBegin[k]];  // unreachable: every eligible limited row has an entry
+  };
+  for (size_t r = 0; r < t.rows.size(); ++r) {
+    std::vector<uint32_t>& here = waiting[r];
+    const DecisionRow& row = t.rows[r];
+    const int64_t limit = rowLimit(exe, row);
+    if (limit < 0) {
+      for (uint32_t k : here) allocated[k] = static_cast<int32_t>(r);
+      continue;
+    }
+    const std::string& outcome = exe.outcomeName(table, row.outcome);
+    struct Contender {
+      uint32_t customer;
+      const Candidate* cand;
+      double bucket;
+    };
+    std::vector<Contender> contenders;
+    for (uint32_t k : here) {
+      const Candidate& cand = candidateOf(k, static_cast<int32_t>(r));
+      if (cand.consumes) contenders.push_back({k, &cand, customerBucket(*c.ids[k], outcome)});
+      else allocated[k] = static_cast<int32_t>(r);
+    }
+    // Ties go to the customer with the lower bucket of the row's outcome name, then the lower id:
+    // independent of input order, thread count and sharding.
+    std::sort(contenders.begin(), contenders.end(), [&](const Contender& a, const Contender& b) {
+      int cmp = RankKey::compare(a.cand->key, b.cand->key, row.descending);
+      if (cmp != 0) return cmp < 0;
+      if (a.bucket != b.bucket) return a.bucket < b.bucket;
+      return *c.ids[a.customer] < *c.ids[b.customer];
+    });
+    size_t given = std::min<size_t>(contenders.size(), static_cast<size_t>(limit));
+    BudgetUse use;
+    use.table = table;
+    use.row = static_cast<int>(r);
+    use.outcome = outcome;
+    use.limit = limit;
+    use.given = given;
+    use.turnedAway = contenders.size() - given;
+    if (given > 0 && row.rankBy >= 0) {
+      const RankKey& last = contenders[given - 1].cand->key;
+      use.cutoff = last.kind == 0 ? "null" : last.kind == 2 ? "\"" + last.text + "\"" : fmt::format("{}", last.number);
+      use.tieAtCutoff = given < contenders.size() && RankKey::compare(last, contenders[given].cand->key, row.descending) == 0;
+    } else if (given > 0 && given < contenders.size()) {
+      use.tieAtCutoff = true;  // no `rank by`: the bucket alone decides
+    }
+    budgets.push_back(use);
+    for (size_t i = 0; i < contenders.size(); ++i) {
+      uint32_t k = contenders[i].customer;
+      if (i < given) {
+        allocated[k] = static_cast<int32_t>(r);
+        continue;
+      }
+      if (full[k] < 0) full[k] = static_cast<int32_t>(r);
+      // Fall through to the next eligible row.
+      uint32_t pos = ++position[k];
+      while (c.rowBegin[k] + pos < c.rowBegin[k + 1] && c.rows[c.rowBegin[k] + pos] <= static_cast<int32_t>(r)) pos = ++position[k];
+      if (c.rowBegin[k] + pos < c.rowBegin[k + 1]) waiting[c.rows[c.rowBegin[k] + pos]].push_back(k);
+    }
+    here.clear();
+    here.shrink_to_fit();
+  }
 }
 
-bool DecisionRun::allocate(TableKind table, std::string& error) {
+const Candidate* candidateIn(const Contest& c, uint32_t k, int32_t r) {
+  for (uint32_t i = c.candBegin[k]; i < c.candBegin[k + 1]; ++i)
+    if (c.cands[i].row == r) return &c.cands[i];
+  return nullptr;
+}
+
+// Does the customer compete (rather than simply take their first eligible row)?
+bool competes(const Contest& c, uint32_t k) {
+  if (c.rowBegin[k] == c.rowBegin[k + 1] || (!c.holdout.empty() && c.holdout[k])) return false;
+  const Candidate* first = candidateIn(c, k, c.rows[c.rowBegin[k]]);
+  return first && first->consumes;
+}
+
+}  // namespace
+
+bool mergeStep(const Executable& exe, StepStats&& parts, MergedStats& merged, std::string& error) {
+  const Program& p = exe.program();
+  std::vector<StatsStep> plan = statsPlan(exe);
+  if (merged.steps >= plan.size() || !(plan[merged.steps] == parts.step)) {
+    error = "the summaries are of step '" + parts.step.name() + "', and the next step of these rules is " +
+            (merged.steps < plan.size() ? "'" + plan[merged.steps].name() + "'" : std::string("none"));
+    return false;
+  }
+  if (parts.step.kind == StatsStep::Kind::Population) {
+    if (parts.rfm != bool(p.features & kUsesRfm) || parts.quantiles.size() != p.quantiles.size()) {
+      error = fmt::format("the population summaries hold {} and {} quantile_rank distributions; these rules use {} and {}",
+                          parts.rfm ? "RFM values" : "no RFM values", parts.quantiles.size(),
+                          (p.features & kUsesRfm) ? "RFM" : "no RFM", p.quantiles.size());
+      return false;
+    }
+    merged.rfm = std::move(parts.rfmValues);
+    merged.quantiles.clear();
+    for (auto& q : parts.quantiles) merged.quantiles.push_back(std::make_shared<const Distribution>(std::move(q)));
+    merged.population = true;
+    ++merged.steps;
+    return true;
+  }
+  const TableKind table = parts.step.table;
+  const DecisionTable& t = p.table(table);
+  Contest c;
+  c.rowBegin.push_back(0);
+  c.candBegin.push_back(0);
+  std::unordered_map<std::string_view, uint32_t> seen;
+  for (const AllocationEntry& e : parts.entries) {
+    if (!seen.emplace(e.id, static_cast<uint32_t>(c.ids.size())).second) {
+      error = "customer '" + e.id + "' competes in two parts of the " + parts.step.name() + " step: the shards overlap";
+      return false;
+    }
+    int32_t previous = -1;
+    for (const AllocationChoice& ch : e.rows) {
+      bool limited = ch.row >= 0 && static_cast<size_t>(ch.row) < t.rows.size() && rowLimit(exe, t.rows[ch.row]) >= 0;
+      if (ch.row <= previous || static_cast<size_t>(ch.row) >= t.rows.size() || limited != ch.limited) {
+        error = fmt::format("customer '{}' is summarised with row {} of the {} table, which does not fit these rules", e.id, ch.row, tableName(table));
+        return false;
+      }
+      previous = ch.row;
+      c.rows.push_back(ch.row);
+      if (ch.limited) c.cands.push_back(Candidate{ch.row, ch.consumes, ch.key});
+    }
+    c.ids.push_back(&e.id);
+    c.rowBegin.push_back(static_cast<uint32_t>(c.rows.size()));
+    c.candBegin.push_back(static_cast<uint32_t>(c.cands.size()));
+  }
+  std::vector<int32_t> allocated, full;
+  MergedStats::Allocation& out = merged.allocations[static_cast<int>(table)];
+  out = MergedStats::Allocation();
+  runContest(exe, table, c, allocated, full, out.budgets);
+  for (size_t k = 0; k < c.size(); ++k) out.rows.emplace(*c.ids[k], std::make_pair(allocated[k], full[k]));
+  out.present = true;
+  ++merged.steps;
+  return true;
+}
+
+int64_t DecisionRun::limitOf(const DecisionRow& row) const { return rowLimit(exe_, row); }
+
+bool DecisionRun::allocate(TableKind table, const MergedStats::Allocation* merged, StepStats* part, std::string& error) {
   const Program& p = exe_.program();
   // An offer counts against its budget only when it reaches the customer: when the channel is
   // decided first, a customer without a channel, or whom the caps stop, takes it for free.
@@ -244,102 +497,75 @@ bool DecisionRun::allocate(TableKind table, std::string& error) {
   if (!ok) return false;
 
   // Flatten in input order.
-  std::vector<uint32_t> rowBegin(n + 1, 0), candBegin(n + 1, 0);
-  std::vector<int32_t> rows;
-  std::vector<Candidate> cands;
+  Contest contest;
+  contest.ids.resize(n);
+  for (uint32_t k = 0; k < n; ++k) contest.ids[k] = &data_.customerId(k);
+  contest.holdout = holdout_;
+  contest.rowBegin.assign(n + 1, 0);
+  contest.candBegin.assign(n + 1, 0);
   size_t c = 0;
-  for (auto& part : parts) {
-    for (size_t k = 0; k + 1 < part.offset.size(); ++k, ++c) {
-      rowBegin[c] = static_cast<uint32_t>(rows.size() + part.offset[k]);
-      candBegin[c] = static_cast<uint32_t>(cands.size() + part.candOffset[k]);
+  for (auto& block : parts) {
+    for (size_t k = 0; k + 1 < block.offset.size(); ++k, ++c) {
+      contest.rowBegin[c] = static_cast<uint32_t>(contest.rows.size() + block.offset[k]);
+      contest.candBegin[c] = static_cast<uint32_t>(contest.cands.size() + block.candOffset[k]);
     }
-    rows.insert(rows.end(), part.rows.begin(), part.rows.end());
-    for (auto& cand : part.cands) cands.push_back(std::move(cand));
+    contest.rows.insert(contest.rows.end(), block.rows.begin(), block.rows.end());
+    for (auto& cand : block.cands) contest.cands.push_back(std::move(cand));
   }
-  rowBegin[n] = static_cast<uint32_t>(rows.size());
-  candBegin[n] = static_cast<uint32_t>(cands.size());
+  contest.rowBegin[n] = static_cast<uint32_t>(contest.rows.size());
+  contest.candBegin[n] = static_cast<uint32_t>(contest.cands.size());
   parts.clear();
 
-  // Rows in table order: the customers whose first remaining eligible row is this one compete;
-  // the top `limit` get it, the rest fall through to their next eligible row (SPEC §5.4).
   std::vector<int32_t>& allocated = allocated_[static_cast<int>(table)];
   std::vector<int32_t>& full = fullRow_[static_cast<int>(table)];
-  allocated.assign(n, -1);
-  full.assign(n, -1);
-  std::vector<uint32_t> position(n, 0);
-  std::vector<std::vector<uint32_t>> waiting(t.rows.size());
-  for (uint32_t k = 0; k < n; ++k) {
-    if (rowBegin[k] == rowBegin[k + 1]) continue;  // no eligible row: null
-    int32_t first = rows[rowBegin[k]];
-    if (isHoldout(k)) allocated[k] = first;  // the control group uses no budget
-    else waiting[first].push_back(k);
-  }
-  auto candidateOf = [&](uint32_t k, int32_t r) -> const Candidate& {
-    for (uint32_t i = candBegin[k]; i < candBegin[k + 1]; ++i)
-      if (cands[i].row == r) return cands[i];
-    return cands[candBegin[k]];  // unreachable: every eligible limited row has an entry
-  };
-  for (size_t r = 0; r < t.rows.size(); ++r) {
-    std::vector<uint32_t>& here = waiting[r];
-    const DecisionRow& row = t.rows[r];
-    const int64_t limit = limitOf(row);
-    if (limit < 0) {
-      for (uint32_t k : here) allocated[k] = static_cast<int32_t>(r);
-      continue;
-    }
-    const std::string& outcome = exe_.outcomeName(table, row.outcome);
-    struct Contender {
-      uint32_t customer;
-      const Candidate* cand;
-      double bucket;
-    };
-    std::vector<Contender> contenders;
-    for (uint32_t k : here) {
-      const Candidate& cand = candidateOf(k, static_cast<int32_t>(r));
-      if (cand.consumes) contenders.push_back({k, &cand, customerBucket(data_.customerId(k), outcome)});
-      else allocated[k] = static_cast<int32_t>(r);
-    }
-    // Ties go to the customer with the lower bucket of the row's outcome name, then the lower id:
-    // independent of input order, thread count and sharding.
-    std::sort(contenders.begin(), contenders.end(), [&](const Contender& a, const Contender& b) {
-      int cmp = RankKey::compare(a.cand->key, b.cand->key, row.descending);
-      if (cmp != 0) return cmp < 0;
-      if (a.bucket != b.bucket) return a.bucket < b.bucket;
-      return data_.customerId(a.customer) < data_.customerId(b.customer);
-    });
-    std::vector<uint32_t> competing;
-    for (const Contender& c : contenders) competing.push_back(c.customer);
-    size_t given = std::min<size_t>(competing.size(), static_cast<size_t>(limit));
-    BudgetUse use;
-    use.table = table;
-    use.row = static_cast<int>(r);
-    use.outcome = outcome;
-    use.limit = limit;
-    use.given = given;
-    use.turnedAway = competing.size() - given;
-    if (given > 0 && row.rankBy >= 0) {
-      const RankKey& last = contenders[given - 1].cand->key;
-      use.cutoff = last.kind == 0 ? "null" : last.kind == 2 ? "\"" + last.text + "\"" : fmt::format("{}", last.number);
-      use.tieAtCutoff = given < contenders.size() && RankKey::compare(last, contenders[given].cand->key, row.descending) == 0;
-    } else if (given > 0 && given < contenders.size()) {
-      use.tieAtCutoff = true;  // no `rank by`: the bucket alone decides
-    }
-    budgets_.push_back(use);
-    for (size_t i = 0; i < competing.size(); ++i) {
-      uint32_t k = competing[i];
-      if (i < given) {
-        allocated[k] = static_cast<int32_t>(r);
-        continue;
+  if (part) {
+    // This part's competitors, with their rows up to the first they take without competing.
+    for (uint32_t k = 0; k < n; ++k) {
+      if (!competes(contest, k)) continue;
+      AllocationEntry e;
+      e.id = data_.customerId(k);
+      for (uint32_t i = contest.rowBegin[k]; i < contest.rowBegin[k + 1]; ++i) {
+        const Candidate* cand = candidateIn(contest, k, contest.rows[i]);
+        AllocationChoice ch;
+        ch.row = contest.rows[i];
+        if (cand) {
+          ch.limited = true;
+          ch.consumes = cand->consumes;
+          ch.key = cand->key;
+        }
+        e.rows.push_back(std::move(ch));
+        if (!cand || !cand->consumes) break;
       }
-      if (full[k] < 0) full[k] = static_cast<int32_t>(r);
-      // Fall through to the next eligible row.
-      uint32_t pos = ++position[k];
-      while (rowBegin[k] + pos < rowBegin[k + 1] && rows[rowBegin[k] + pos] <= static_cast<int32_t>(r)) pos = ++position[k];
-      if (rowBegin[k] + pos < rowBegin[k + 1]) waiting[rows[rowBegin[k] + pos]].push_back(k);
+      part->entries.push_back(std::move(e));
     }
-    here.clear();
-    here.shrink_to_fit();
+    return true;
   }
+  if (merged) {
+    // The allocation over every part: competitors get what it gave them, everyone else their
+    // first eligible row, exactly as the contest over the whole population would.
+    allocated.assign(n, -1);
+    full.assign(n, -1);
+    for (uint32_t k = 0; k < n; ++k) {
+      if (contest.rowBegin[k] == contest.rowBegin[k + 1]) continue;
+      bool competing = competes(contest, k);
+      auto it = merged->rows.find(data_.customerId(k));
+      if (competing != (it != merged->rows.end())) {
+        error = fmt::format("the summaries of the allocation {} step {} customer '{}', who {} for a budget in this run: "
+                            "were they computed from the same exports?", tableName(table),
+                            competing ? "do not include" : "include", data_.customerId(k), competing ? "competes" : "does not compete");
+        return false;
+      }
+      if (competing) {
+        allocated[k] = it->second.first;
+        full[k] = it->second.second;
+      } else {
+        allocated[k] = contest.rows[contest.rowBegin[k]];
+      }
+    }
+    budgets_.insert(budgets_.end(), merged->budgets.begin(), merged->budgets.end());
+    return true;
+  }
+  runContest(exe_, table, contest, allocated, full, budgets_);
   return true;
 }
 
@@ -463,6 +689,10 @@ void count(const Executable& exe, const Program& p, const Decision& d, RunSummar
 
 bool DecisionRun::decide(DecisionSink& sink, RunSummary& summary, std::string& error) {
   const Program& p = exe_.program();
+  if (nextStep_ < plan_.size()) {
+    error = "the whole-population step '" + plan_[nextStep_].name() + "' has not been computed";
+    return false;
+  }
   const size_t n = data_.customerCount;
   const size_t blocks = (n + kBlock - 1) / kBlock;
   // Waves of blocks bound the memory held before writing, whatever the export's size.

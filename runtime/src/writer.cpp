@@ -2,6 +2,7 @@
 #include "rekindle/runtime/writer.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,6 +32,11 @@ void removeOpenTemporaries() {
   for (const auto& t : openTemporaries()) ::unlink(t.c_str());
 }
 
+bool isDeviceOrPipe(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 AtomicFile::~AtomicFile() { abandon(); }
 
 bool AtomicFile::open(const std::string& path, std::string& error) {
@@ -39,6 +45,13 @@ bool AtomicFile::open(const std::string& path, std::string& error) {
     stdout_ = true;
     file_ = stdout;
     return true;
+  }
+  if (isDeviceOrPipe(path)) {
+    // /dev/null, /dev/stdout, a FIFO: written in place, never replaced by a renamed file.
+    direct_ = true;
+    file_ = std::fopen(path.c_str(), "wb");
+    if (!file_) error = "cannot write '" + path + "': " + std::strerror(errno);
+    return file_ != nullptr;
   }
   temp_ = path + ".tmp-" + std::to_string(::getpid());
   file_ = std::fopen(temp_.c_str(), "wb");
@@ -61,6 +74,10 @@ bool AtomicFile::commit(std::string& error) {
   bool ok = std::fflush(file_) == 0 && !std::ferror(file_);
   ok = (std::fclose(file_) == 0) && ok;
   file_ = nullptr;
+  if (direct_) {
+    if (!ok) error = "cannot write '" + path_ + "': " + std::strerror(errno);
+    return ok;
+  }
   if (!ok || std::rename(temp_.c_str(), path_.c_str()) != 0) {
     error = "cannot write '" + path_ + "': " + std::strerror(errno);
     ::unlink(temp_.c_str());
@@ -79,6 +96,7 @@ void AtomicFile::abandon() {
   }
   std::fclose(file_);
   file_ = nullptr;
+  if (direct_) return;
   ::unlink(temp_.c_str());
   std::lock_guard<std::mutex> lock(gTempMutex);
   openTemporaries().erase(temp_);
@@ -129,9 +147,9 @@ bool allDigits(const std::string& s) {
 }  // namespace
 
 DecisionWriter::DecisionWriter(FILE* out, OutputFormat format, const Executable& exe, const Dataset& data,
-                               const RunClock& clock, bool explain)
+                               const RunClock& clock, bool explain, bool header)
     : out_(out), format_(format), exe_(exe), data_(data), clock_(clock), explain_(explain) {
-  if (format_ == OutputFormat::Csv) {
+  if (format_ == OutputFormat::Csv && header) {
     std::string h;
     for (const char* c : kColumns) {
       if (!h.empty()) h += ',';

@@ -114,3 +114,21 @@ TEST_CASE("run with --out - writes decisions to standard output and the summary 
   REQUIRE(runCommand(kBin + " run tests/conformance/spec_example.rules --config tests/conformance/rekindle.yaml --out - --format jsonl 2>/dev/null", out) == 0);
   CHECK_THAT(out, Catch::StartsWith("{\"customer_id\":\"A1\",\"stage\":\"active\",\"segments\":[\"email_engaged\"]"));
 }
+
+TEST_CASE("a device or a pipe as the output is written in place, never replaced", "[cli]") {
+  // Before: the decisions were renamed over /dev/null, turning it into a regular file.
+  std::string dir = tempDir(), out;
+  REQUIRE(runCommand("mkfifo " + dir + "/pipe", out) == 0);
+  // A reader on the FIFO, as a shell pipeline would have.
+  REQUIRE(runCommand("(cat " + dir + "/pipe > " + dir + "/read.csv &) ; " + kBin +
+                         " run tests/conformance/spec_example.rules --config tests/conformance/rekindle.yaml --out " + dir +
+                         "/pipe --quiet && sleep 0.2",
+                     out) == 0);
+  CHECK(runCommand("test -p " + dir + "/pipe", out) == 0);  // still a FIFO
+  CHECK(parseCsv(readText(dir + "/read.csv")).size() == 7);
+  CHECK_FALSE(fileExists(dir + "/pipe.rejects.csv"));
+  REQUIRE(runCommand(kBin + " run tests/conformance/spec_example.rules --config tests/conformance/rekindle.yaml --out /dev/null --quiet", out) == 0);
+  CHECK(runCommand("test -c /dev/null", out) == 0);  // still the null device
+  CHECK_FALSE(fileExists("/dev/null.rejects.csv"));
+  runCommand("rm -rf " + dir, out);
+}

@@ -36,4 +36,15 @@ inline double customerBucket(std::string_view customerId, std::string_view salt)
   return static_cast<double>(mix64(h) >> 11) * (1.0 / 9007199254740992.0);
 }
 
+// The shard (0 .. shards-1) of a customer in a run split `shards` ways (`rekindle run --shard
+// K/N`): the bucket's 64-bit hash with the fixed salt "rekindle-shard", modulo N. An integer
+// formula, so any system can reproduce it exactly (docs/runtime.md, "Sharding").
+inline uint32_t customerShard(std::string_view customerId, uint32_t shards) {
+  if (shards <= 1) return 0;
+  uint64_t h = fnv1a64("rekindle-shard");
+  h = fnv1a64(std::string_view("\0", 1), h);
+  h = fnv1a64(customerId, h);
+  return static_cast<uint32_t>(mix64(h) % shards);
+}
+
 }  // namespace rekindle

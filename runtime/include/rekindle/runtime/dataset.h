@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -60,10 +61,17 @@ struct RejectedRow {
 };
 
 struct SourceCounts {
-  uint64_t read = 0;      // rows read from the file
-  uint64_t accepted = 0;  // rows used
-  uint64_t rejected = 0;  // rows in the rejects file
-  bool reconciles() const { return read == accepted + rejected; }
+  uint64_t read = 0;         // rows read from the file
+  uint64_t accepted = 0;     // rows used
+  uint64_t rejected = 0;     // rows in the rejects file
+  uint64_t otherShards = 0;  // rows of customers of other shards (--shard), left to them
+  bool reconciles() const { return read == accepted + rejected + otherShards; }
+  void add(const SourceCounts& o) {
+    read += o.read;
+    accepted += o.accepted;
+    rejected += o.rejected;
+    otherShards += o.otherShards;
+  }
 };
 
 struct Dataset {
@@ -101,12 +109,42 @@ struct LoadOptions {
   std::string contactsPath;
   // Stop once this many rows are rejected (-1: never). The loader reports that it stopped.
   int64_t maxErrors = -1;
+  // --shard K/N: keep only the rows whose customer id is in shard K (core/hash.h
+  // customerShard). Rows whose id cannot be read belong to shard 0, so that each rejected row
+  // is rejected by exactly one shard.
+  uint32_t shard = 0;
+  uint32_t shards = 1;
 };
 
 // Reads every export the config names. A fatal problem (a file missing, a column missing, the
 // error limit exceeded) returns nullopt with `fatal` set; row problems go to Dataset::rejects.
 std::optional<Dataset> loadDataset(const Config& config, const LoadOptions& options,
                                    std::string& fatal);
+
+// Reads exports that list customers in ascending byte order of their id (`rekindle run
+// --grouped`), one batch of customers at a time with their events and contacts, so memory holds
+// a batch rather than the export. Rows are typed, joined and rejected exactly as loadDataset
+// does. A file out of order is a fatal error naming the file and line.
+class GroupedReader {
+ public:
+  static std::unique_ptr<GroupedReader> open(const Config& config, const LoadOptions& options,
+                                             std::string& fatal);
+  ~GroupedReader();
+  // The next batch: up to `customers` customers (more only with customers.from_events, never
+  // splitting a customer), and every event and contact row up to the batch's last id. False at
+  // the end of the exports, or with `fatal` set on an error.
+  bool next(Dataset& batch, size_t customers, std::string& fatal);
+  // Totals over the batches read so far, and every rejected row in loadDataset's order.
+  const SourceCounts& counts(DataSource s) const;
+  std::vector<RejectedRow> takeRejects();
+  uint64_t contactsFromEvents() const;  // with contacts.from_events: the contacts taken
+
+  struct State;
+
+ private:
+  explicit GroupedReader(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
 
 // Types one raw value by a field's schema. Returns nullopt with `reason` when it does not
 // parse; a null for a non-nullable field is an error too.

@@ -15,6 +15,7 @@
 #include "rekindle/runtime/dataset.h"
 #include "rekindle/runtime/population.h"
 #include "rekindle/runtime/previous.h"
+#include "rekindle/runtime/stats.h"
 #include "rekindle/runtime/vm.h"
 
 namespace rekindle {
@@ -49,17 +50,9 @@ struct RunOptions {
   int64_t now = 0;
   int threads = 1;
   const PreviousDecisions* previous = nullptr;
-};
-
-struct BudgetUse {
-  TableKind table = TableKind::Offer;
-  int row = 0;
-  std::string outcome;
-  int64_t limit = 0;
-  uint64_t given = 0;     // customers who received it and count against the limit
-  uint64_t turnedAway = 0;  // qualified, but the budget was full
-  std::string cutoff;     // the `rank by` value of the last customer given it
-  bool tieAtCutoff = false;  // the first turned away had the same value: the bucket decided
+  // std.clv's fitted parameters, read by the first run that needs them and reused by later ones
+  // (the batches of a grouped run) instead of reading the file again.
+  std::optional<ClvModel>* clvCache = nullptr;
 };
 
 // Counts for the run summary and the report.
@@ -97,6 +90,15 @@ class DecisionRun {
 
   // The population and allocation passes. False with `error` on a bytecode fault.
   bool prepare(std::string& error);
+  // The same for one part of the population (a shard, or a batch of a grouped run): the steps
+  // `merged` completes take their statistics and allocations from it; the run stops before the
+  // first step it lacks, for contribute() to compute this part's share of it.
+  bool prepare(const MergedStats& merged, std::string& error);
+  // This part's share of the next step of the plan, after prepare(merged) stopped before it.
+  bool contribute(StepStats& out, std::string& error);
+  // The whole-population steps of these rules, in order; how many are prepared.
+  const std::vector<StatsStep>& plan() const { return plan_; }
+  size_t preparedSteps() const { return nextStep_; }
   // The decision pass, written to `sink` in input order.
   bool decide(DecisionSink& sink, RunSummary& summary, std::string& error);
   // One customer's decision, traced (rekindle explain). After prepare().
@@ -117,8 +119,9 @@ class DecisionRun {
 
  private:
   struct Worker;
-  bool populationPass(std::string& error);
-  bool allocate(TableKind table, std::string& error);
+  bool prepareSteps(const MergedStats* merged, std::string& error);
+  bool populationPass(const MergedStats* merged, StepStats* part, std::string& error);
+  bool allocate(TableKind table, const MergedStats::Allocation* merged, StepStats* part, std::string& error);
   void decideCustomer(Worker& w, uint32_t c, Decision& d);
   void checkCaps(Worker& w, uint32_t c, int32_t programChannel, Decision& d,
                  std::vector<CapWindowReport>* report = nullptr);
@@ -136,7 +139,18 @@ class DecisionRun {
   std::vector<std::vector<int32_t>> fullRow_;    // per table: the first full row per customer
   std::vector<BudgetUse> budgets_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<StatsStep> plan_;
+  size_t nextStep_ = 0;
 };
+
+// The whole-population steps a program needs: the population statistics (std.rfm,
+// quantile_rank), then one allocation per table with a limited row, in decision order.
+std::vector<StatsStep> statsPlan(const Executable& exe);
+
+// Completes the next step of `merged` from every part's share of it (see StepStats): the
+// merged distributions, or the allocation over all competitors. False with `error` when the
+// parts do not fit together (a customer in two parts).
+bool mergeStep(const Executable& exe, StepStats&& parts, MergedStats& merged, std::string& error);
 
 // Label of an outcome for output and summaries: the name, "none", or "" for null.
 std::string outcomeLabel(const Executable& exe, TableKind k, const Value& v);

@@ -40,16 +40,22 @@ class AtomicFile {
   std::string temp_;
   FILE* file_ = nullptr;
   bool stdout_ = false;
+  bool direct_ = false;  // a device or a pipe: written in place
 };
+
+// True for an existing path that is neither a regular file nor a folder (/dev/null, a FIFO):
+// such outputs are written in place, and no rejects file is put beside them.
+bool isDeviceOrPipe(const std::string& path);
 
 // Removes every temporary an AtomicFile has open; safe in a signal handler's path (best effort).
 void removeOpenTemporaries();
 
 // Formats decisions as CSV or JSON Lines. format() is safe to call from several threads.
+// `header`: write the CSV header line (not for the second and later batches of a grouped run).
 class DecisionWriter : public DecisionSink {
  public:
   DecisionWriter(FILE* out, OutputFormat format, const Executable& exe, const Dataset& data,
-                 const RunClock& clock, bool explain);
+                 const RunClock& clock, bool explain, bool header = true);
   void write(const Decision& d) override;
   bool formatsConcurrently() const override { return true; }
   void format(const Decision& d, std::string& out) const override;
