@@ -52,23 +52,6 @@ class Recorder : public EvalTracer {
   std::function<std::string(const Value&)> describe_;
 };
 
-// The source text of a range, on one line.
-std::string sourceText(const SourceFile& src, SourceRange r) {
-  size_t b = src.offsetOf(r.begin), e = src.offsetOf(r.end);
-  std::string out;
-  bool space = false;
-  for (size_t k = b; k < e && k < src.text().size(); ++k) {
-    char c = src.text()[k];
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
 
 std::string yesNo(const Value& v) { return v.isNull() ? "null (counts as no)" : v.isTrue() ? "yes" : "no"; }
 
@@ -222,7 +205,7 @@ int explainCommand(const ExplainArgs& a) {
         else if (t == 1 && !d.suppressedBy.empty()) notes.push_back("its caps stop the contact: uses none of the capacity");
         else if (t == 2 && !d.send) notes.push_back("no message goes out: uses none of the budget");
       }
-      std::string text = decl ? sourceText(src, decl->rows[r].range) : exe->outcomeName(k, row.outcome);
+      std::string text = decl ? oneLine(src, decl->rows[r].range) : exe->outcomeName(k, row.outcome);
       const char* mark = static_cast<int>(r) == d.row[t] ? "->" : "  ";
       fmt::print("  {} {:>4}  {:<7} {}\n", mark, row.loc.line, result, text);
       for (const auto& n : notes) fmt::print("  {:>15}{}\n", "", n);

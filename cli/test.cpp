@@ -25,23 +25,6 @@ bool stdoutColor() {
   return ::isatty(1);
 }
 
-// The source text of a range, on one line.
-std::string oneLine(const SourceFile& src, SourceRange r) {
-  size_t b = src.offsetOf(r.begin), e = src.offsetOf(r.end);
-  std::string out;
-  bool space = false;
-  for (size_t k = b; k < e && k < src.text().size(); ++k) {
-    char c = src.text()[k];
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
 
 // "90", "90%", "87.5" -> 87.5
 bool parsePercent(std::string text, double& out) {

@@ -184,74 +184,63 @@ class Checker {
     preludes_.push_back(std::move(pr.module));
   }
 
-  // std.rfm's inputs are rules expressions from the config (rfm.purchase, rfm.amount): they are
-  // compiled as a hidden prelude whose lets become the population pass's chunks.
-  void loadRfmPrelude(const ast::UseDecl& use) {
+  // std.rfm's and std.clv's inputs are rules expressions from the config (rfm.purchase,
+  // rfm.amount; clv.purchase, clv.amount): they are compiled as a hidden prelude whose lets become
+  // the population pass's chunks. Returns the prelude's scope (let name -> index), or nullptr
+  // when the config has no events.
+  std::unordered_map<std::string, int>* loadConfigPrelude(const ast::UseDecl& use, const char* module, const std::string& text,
+                                                 const char* settings, const char* scopeKey) {
     if (!schema_.hasEvents) {
-      error(ErrorCode::NoEvents, use.pathRange, "std.rfm scores purchases, and the config has no `events:` export");
-      return;
+      error(ErrorCode::NoEvents, use.pathRange,
+            std::string("std.") + module + " reads purchases, and the config has no `events:` export");
+      return nullptr;
     }
+    std::string path = config_.path + " (" + settings + ")";
+    preludeSources_.emplace_back(path, text);
+    ParseResult pr = parseRules(preludeSources_.back());
+    for (auto& d : pr.diags) diags_.push_back(d);
+    uint32_t file = static_cast<uint32_t>(out_.files.size());
+    out_.files.push_back(path);
+    auto& scope = preludeScopes_[scopeKey];
+    for (const auto& let : pr.module->lets) {
+      CheckedLet cl;
+      cl.decl = &let;
+      cl.name = std::string(module) + "." + let.name;
+      cl.file = file;
+      cl.fromPrelude = true;
+      cl.used = true;
+      scope[let.name] = static_cast<int>(out_.lets.size());
+      out_.lets.push_back(cl);
+      letSymbol_.push_back(-1);
+    }
+    preludeFile_[scopeKey] = file;
+    preludes_.push_back(std::move(pr.module));
+    return &scope;
+  }
+
+  void loadRfmPrelude(const ast::UseDecl& use) {
     std::string text = "let purchases = events where " + config_.rfm.purchase + "\n" +
                        "let recency = days_since(max(purchases.at))\n" +
                        "let frequency = count(purchases)\n" +
                        "let monetary = sum(purchases." + config_.rfm.amount + ")\n";
-    std::string path = config_.path + " (rfm.purchase, rfm.amount)";
-    preludeSources_.emplace_back(path, text);
-    ParseResult pr = parseRules(preludeSources_.back());
-    for (auto& d : pr.diags) diags_.push_back(d);
-    uint32_t file = static_cast<uint32_t>(out_.files.size());
-    out_.files.push_back(path);
-    auto& scope = preludeScopes_[kRfmScope];
-    for (const auto& let : pr.module->lets) {
-      CheckedLet cl;
-      cl.decl = &let;
-      cl.name = "rfm." + let.name;
-      cl.file = file;
-      cl.fromPrelude = true;
-      cl.used = true;
-      scope[let.name] = static_cast<int>(out_.lets.size());
-      out_.lets.push_back(cl);
-      letSymbol_.push_back(-1);
-    }
-    preludeFile_[kRfmScope] = file;
+    auto* scope = loadConfigPrelude(use, "rfm", text, "rfm.purchase, rfm.amount", kRfmScope);
+    if (!scope) return;
     const char* names[3] = {"recency", "frequency", "monetary"};
     for (int k = 0; k < 3; ++k)
-      if (scope.count(names[k])) out_.rfmLets[k] = scope[names[k]];
-    preludes_.push_back(std::move(pr.module));
+      if (scope->count(names[k])) out_.rfmLets[k] = (*scope)[names[k]];
   }
   static constexpr const char* kRfmScope = " rfm";  // not an identifier: rules cannot name it
 
-  // std.clv likewise: its prelude gives the purchases' times and amounts (clv.purchase,
-  // clv.amount), which the population pass summarises natively (frequency, recency, T, spend).
+  // std.clv: the purchases' times and amounts, which the population pass summarises natively
+  // (frequency, recency, T, spend).
   void loadClvPrelude(const ast::UseDecl& use) {
-    if (!schema_.hasEvents) {
-      error(ErrorCode::NoEvents, use.pathRange, "std.clv models purchases, and the config has no `events:` export");
-      return;
-    }
     std::string text = "let purchases = events where " + config_.clv.purchase + "\n" +
                        "let times = purchases.at\n" +
                        "let amounts = purchases." + config_.clv.amount + "\n";
-    std::string path = config_.path + " (clv.purchase, clv.amount)";
-    preludeSources_.emplace_back(path, text);
-    ParseResult pr = parseRules(preludeSources_.back());
-    for (auto& d : pr.diags) diags_.push_back(d);
-    uint32_t file = static_cast<uint32_t>(out_.files.size());
-    out_.files.push_back(path);
-    auto& scope = preludeScopes_[kClvScope];
-    for (const auto& let : pr.module->lets) {
-      CheckedLet cl;
-      cl.decl = &let;
-      cl.name = "clv." + let.name;
-      cl.file = file;
-      cl.fromPrelude = true;
-      cl.used = true;
-      scope[let.name] = static_cast<int>(out_.lets.size());
-      out_.lets.push_back(cl);
-      letSymbol_.push_back(-1);
-    }
-    preludeFile_[kClvScope] = file;
-    if (scope.count("times")) out_.clvLets[0] = scope["times"];
-    if (scope.count("amounts")) out_.clvLets[1] = scope["amounts"];
+    auto* scope = loadConfigPrelude(use, "clv", text, "clv.purchase, clv.amount", kClvScope);
+    if (!scope) return;
+    if (scope->count("times")) out_.clvLets[0] = (*scope)["times"];
+    if (scope->count("amounts")) out_.clvLets[1] = (*scope)["amounts"];
     // The amount must be a number field (the spend the Gamma-Gamma model averages).
     int f = schema_.eventField(config_.clv.amount);
     if (f >= 0 && out_.clvLets[1] >= 0) {
@@ -260,9 +249,8 @@ class Checker {
         error(ErrorCode::ConfigError, out_.lets[out_.clvLets[1]].decl->value->range,
               "clv.amount must name a number field of the events, and '" + config_.clv.amount + "' is a " +
                   schema_.eventFields[f].type.str(),
-              "set clv.amount in the config", file);
+              "set clv.amount in the config", out_.lets[out_.clvLets[1]].file);
     }
-    preludes_.push_back(std::move(pr.module));
   }
   static constexpr const char* kClvScope = " clv";
 

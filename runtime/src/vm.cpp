@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -83,26 +84,22 @@ std::optional<Executable> Executable::bind(const Program& program, const Config&
             program.clvAmount + "', and the config now says otherwise; recompile it";
     return std::nullopt;
   }
-  for (const auto& name : program.channels) {
-    int idx = -1;
-    for (size_t k = 0; k < config.channels.size(); ++k)
-      if (config.channels[k].name == name) idx = static_cast<int>(k);
-    if (idx < 0) {
-      error = "the program names channel '" + name + "', which the config does not declare";
-      return std::nullopt;
+  // The program's channels and offers by name in the config's catalogues.
+  auto bindNames = [&](const std::vector<std::string>& names, const auto& catalogue, const char* what,
+                       std::vector<int>& index) {
+    for (const auto& name : names) {
+      auto it = std::find_if(catalogue.begin(), catalogue.end(), [&](const auto& e) { return e.name == name; });
+      if (it == catalogue.end()) {
+        error = std::string("the program names ") + what + " '" + name + "', which the config does not declare";
+        return false;
+      }
+      index.push_back(static_cast<int>(it - catalogue.begin()));
     }
-    x.channelIndex_.push_back(idx);
-  }
-  for (const auto& name : program.offers) {
-    int idx = -1;
-    for (size_t k = 0; k < config.offers.size(); ++k)
-      if (config.offers[k].name == name) idx = static_cast<int>(k);
-    if (idx < 0) {
-      error = "the program names offer '" + name + "', which the config does not declare";
-      return std::nullopt;
-    }
-    x.offerIndex_.push_back(idx);
-  }
+    return true;
+  };
+  if (!bindNames(program.channels, config.channels, "channel", x.channelIndex_) ||
+      !bindNames(program.offers, config.offers, "offer", x.offerIndex_))
+    return std::nullopt;
   for (const auto& c : program.constants) {
     Value v;
     switch (c.kind) {

@@ -8,6 +8,7 @@
 #include "rekindle/core/time.h"
 #include "rekindle/core/utf8.h"
 #include "rekindle/core/value.h"
+#include "test_support.h"
 
 using namespace rekindle;
 
@@ -137,4 +138,12 @@ TEST_CASE("diagnostics render with the source line and a caret range", "[core]")
              "   |                ^^^^\n"  // wide characters get two carets each
              " = help: did you mean 'x'?\n");
   CHECK(src.locOf(src.offsetOf(SourceLoc{2, 18})).col == 18);
+}
+
+TEST_CASE("no test name has a semicolon, which would hide the test from CTest", "[meta]") {
+  // catch_discover_tests passes names to CTest as a list: a ';' splits one test into two
+  // that match nothing, and both "pass" without running.
+  std::string out;
+  REQUIRE(rekindle::test::runCommand("grep -n 'TEST_CASE(\"[^\"]*;' " + rekindle::test::sourcePath("tests/unit") + "/*.cpp", out) == 1);
+  CHECK(out.empty());
 }

@@ -124,7 +124,7 @@ TEST_CASE("lint settings in the config: disable, severity, off, by code or by na
   CHECK(status == 1);  // a warning raised to an error fails the lint
 }
 
-TEST_CASE("lint --strict fails on warnings; clean files pass", "[lint]") {
+TEST_CASE("lint --strict fails on warnings, and clean files pass", "[lint]") {
   std::string out;
   CHECK(runRekindle("lint tests/lint/allow.rules", out) == 0);
   CHECK(runRekindle("lint --strict tests/lint/allow.rules", out) == 1);

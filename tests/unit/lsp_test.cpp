@@ -174,14 +174,14 @@ TEST_CASE("lsp framing reports a bad header block and goes on", "[lsp]") {
   CHECK(body == "{}");
 }
 
-TEST_CASE("lsp framing: a truncated body is the end of input; writeMessage frames", "[lsp]") {
+TEST_CASE("lsp framing: a truncated body is the end of input, and writeMessage frames", "[lsp]") {
   std::istringstream in("Content-Length: 10\r\n\r\n{}");
   MessageReader r(in);
   std::string body, err;
   CHECK(r.read(body, err) == MessageReader::Status::Eof);
   std::ostringstream out;
   writeMessage(out, "{\"x\":\"沉\"}");
-  CHECK(out.str() == "Content-Length: 12\r\n\r\n{\"x\":\"沉\"}");
+  CHECK(out.str() == "Content-Length: 11\r\n\r\n{\"x\":\"沉\"}");  // bytes, not characters
 }
 
 TEST_CASE("lsp stdio loop answers, survives garbage and exits on exit", "[lsp]") {
@@ -209,7 +209,7 @@ TEST_CASE("lsp stdio loop answers, survives garbage and exits on exit", "[lsp]")
 
 // ---- positions ---------------------------------------------------------------------------------
 
-TEST_CASE("lsp positions count UTF-16 units; ours count code points", "[lsp]") {
+TEST_CASE("lsp positions count UTF-16 units, ours count code points", "[lsp]") {
   // 沉睡 are one UTF-16 unit each, 🎁 is two (a surrogate pair), and each is one code point.
   std::string text = "let a = \"沉睡🎁\" + b\r\nx\n";
   LineIndex index(text);

@@ -179,7 +179,7 @@ TEST_CASE("report: numbers, digit groups and reason kinds", "[report]") {
   CHECK(rows[2] == std::vector<std::string>{"1", "2", "3"});
 }
 
-TEST_CASE("report: the same data gives the same bytes; nothing is loaded from outside", "[report]") {
+TEST_CASE("report: the same data gives the same bytes, and nothing is loaded from outside", "[report]") {
   Ran a, b;
   runExample("retail", a, "", 1);
   runExample("retail", b, "", 4);
