@@ -36,7 +36,10 @@ Diagnostic makeDiag(ErrorCode code, const std::string& file, SourceRange range, 
   return d;
 }
 
+// After a syntax error, ANTLR's recovery may leave tokens and sub-rules of a context missing:
+// every range helper takes null and gives an empty range.
 SourceRange tokenRange(const antlr4::Token* t) {
+  if (!t) return SourceRange{};
   uint32_t line = static_cast<uint32_t>(t->getLine());
   uint32_t col = static_cast<uint32_t>(t->getCharPositionInLine()) + 1;
   size_t len = t->getStopIndex() >= t->getStartIndex() ? t->getStopIndex() - t->getStartIndex() + 1 : 1;
@@ -45,6 +48,7 @@ SourceRange tokenRange(const antlr4::Token* t) {
 }
 
 SourceRange ctxRange(antlr4::ParserRuleContext* ctx) {
+  if (!ctx || !ctx->getStart()) return SourceRange{};
   SourceRange b = tokenRange(ctx->getStart());
   const antlr4::Token* stop = ctx->getStop();
   if (!stop || stop->getTokenIndex() < ctx->getStart()->getTokenIndex()) return b;
@@ -441,6 +445,8 @@ class AstBuilder {
 
   ast::ExprPtr expr(RekindleParser::ExprContext* ctx) {
     using P = RekindleParser;
+    // An operand the parser gave up on (after a syntax error): a placeholder, like primary()'s.
+    if (!ctx) return node(ast::ExprKind::Literal, SourceRange{});
     if (auto* c = dynamic_cast<P::PrimaryExprContext*>(ctx)) return primary(c->primary());
     if (auto* c = dynamic_cast<P::MethodCallExprContext*>(ctx)) {
       auto e = node(ast::ExprKind::MethodCall, ctxRange(c));
@@ -493,7 +499,7 @@ class AstBuilder {
     }
     if (auto* c = dynamic_cast<P::InExprContext*>(ctx)) {
       auto e = binary(c->NOT() ? ast::Op::NotIn : ast::Op::In, c, c->expr(0), c->expr(1));
-      checkChain(*e, tokenRange(c->IN()->getSymbol()));
+      checkChain(*e, c->IN() ? tokenRange(c->IN()->getSymbol()) : e->range);
       return e;
     }
     if (auto* c = dynamic_cast<P::IsNullExprContext*>(ctx)) {
