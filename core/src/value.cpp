@@ -3,7 +3,8 @@
 
 #include <cstring>
 #include <deque>
-#include <unordered_map>
+#include <functional>
+#include <vector>
 
 namespace rekindle {
 
@@ -89,9 +90,30 @@ int compareValues(const Value& a, const Value& b) {
   return a.i < b.i ? -1 : (a.i > b.i ? 1 : 0);
 }
 
+// Open addressing with linear probing over (hash, string) slots: loading an export interns a
+// few values per row (kinds, channels, products), and a flat table avoids a node allocation per
+// string and a pointer chase per lookup. The hash is kept so most probes compare one word.
 struct StringPool::Impl {
-  std::deque<std::string> storage;
-  std::unordered_map<std::string_view, const std::string*> index;
+  struct Slot {
+    size_t hash = 0;
+    const std::string* str = nullptr;  // nullptr: empty
+  };
+  std::deque<std::string> storage;  // stable addresses
+  std::vector<Slot> slots = std::vector<Slot>(64);
+
+  size_t probe(std::string_view s, size_t h) const {
+    size_t mask = slots.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& slot = slots[i];
+      if (!slot.str || (slot.hash == h && *slot.str == s)) return i;
+    }
+  }
+  void grow() {
+    std::vector<Slot> old(slots.size() * 2);
+    old.swap(slots);
+    for (const Slot& slot : old)
+      if (slot.str) slots[probe(*slot.str, slot.hash)] = slot;
+  }
 };
 
 StringPool::StringPool() : impl_(std::make_unique<Impl>()) {}
@@ -100,16 +122,21 @@ StringPool::StringPool(StringPool&&) noexcept = default;
 StringPool& StringPool::operator=(StringPool&&) noexcept = default;
 
 const std::string* StringPool::intern(std::string_view s) {
-  auto it = impl_->index.find(s);
-  if (it != impl_->index.end()) return it->second;
+  size_t h = std::hash<std::string_view>()(s);
+  size_t i = impl_->probe(s, h);
+  if (impl_->slots[i].str) return impl_->slots[i].str;
+  // At most half full, so probes stay short.
+  if ((impl_->storage.size() + 1) * 2 > impl_->slots.size()) {
+    impl_->grow();
+    i = impl_->probe(s, h);
+  }
   const std::string* stored = &impl_->storage.emplace_back(s);
-  impl_->index.emplace(std::string_view(*stored), stored);
+  impl_->slots[i] = {h, stored};
   return stored;
 }
 
 const std::string* StringPool::find(std::string_view s) const {
-  auto it = impl_->index.find(s);
-  return it == impl_->index.end() ? nullptr : it->second;
+  return impl_->slots[impl_->probe(s, std::hash<std::string_view>()(s))].str;
 }
 
 size_t StringPool::size() const { return impl_->storage.size(); }
