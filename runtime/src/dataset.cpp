@@ -468,19 +468,32 @@ class Loader {
 
   // Group by customer, then time; equal times keep file order (stable).
   void finishEvents() {
-    std::vector<uint32_t> order(owner_.size());
-    std::iota(order.begin(), order.end(), 0u);
-    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      return owner_[a] != owner_[b] ? owner_[a] < owner_[b] : when_[a] < when_[b];
-    });
+    std::vector<uint32_t> order = groupByCustomer(owner_, when_, ds_->eventBegin);
     for (auto& c : staged_) c.permute(order);
     ds_->events = std::move(staged_);
     staged_.clear();
-    ds_->eventBegin.assign(ds_->customerCount + 1, 0);
-    for (uint32_t o : owner_) ++ds_->eventBegin[o + 1];
-    for (size_t c = 0; c < ds_->customerCount; ++c) ds_->eventBegin[c + 1] += ds_->eventBegin[c];
     owner_.clear();
     when_.clear();
+  }
+
+  // The rows' order grouped by customer, then time, equal times in file order: what one global
+  // stable sort by (customer, time) gives, as a counting sort by customer (stable, linear) and a
+  // stable sort of each customer's rows by time, skipped when they are in order already (exports
+  // are usually written in time order). `begin` gets each customer's first row.
+  std::vector<uint32_t> groupByCustomer(const std::vector<uint32_t>& owner, const std::vector<int64_t>& when,
+                                        std::vector<uint32_t>& begin) const {
+    begin.assign(ds_->customerCount + 1, 0);
+    for (uint32_t o : owner) ++begin[o + 1];
+    for (size_t c = 0; c < ds_->customerCount; ++c) begin[c + 1] += begin[c];
+    std::vector<uint32_t> order(owner.size());
+    std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
+    for (uint32_t row = 0; row < owner.size(); ++row) order[next[owner[row]]++] = row;
+    auto byTime = [&](uint32_t a, uint32_t b) { return when[a] < when[b]; };
+    for (size_t c = 0; c < ds_->customerCount; ++c) {
+      auto first = order.begin() + begin[c], last = order.begin() + begin[c + 1];
+      if (!std::is_sorted(first, last, byTime)) std::stable_sort(first, last, byTime);
+    }
+    return order;
   }
 
   bool loadContacts() {
@@ -494,20 +507,13 @@ class Loader {
   }
 
   void finishContacts() {
-    std::vector<uint32_t> order(contactOwner_.size());
-    std::iota(order.begin(), order.end(), 0u);
-    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      return contactOwner_[a] != contactOwner_[b] ? contactOwner_[a] < contactOwner_[b] : contactWhen_[a] < contactWhen_[b];
-    });
+    std::vector<uint32_t> order = groupByCustomer(contactOwner_, contactWhen_, ds_->contactBegin);
     ds_->contactTime.resize(order.size());
     ds_->contactChannel.resize(order.size());
     for (size_t k = 0; k < order.size(); ++k) {
       ds_->contactTime[k] = contactWhen_[order[k]];
       ds_->contactChannel[k] = contactChannel_[order[k]];
     }
-    ds_->contactBegin.assign(ds_->customerCount + 1, 0);
-    for (uint32_t o : contactOwner_) ++ds_->contactBegin[o + 1];
-    for (size_t c = 0; c < ds_->customerCount; ++c) ds_->contactBegin[c + 1] += ds_->contactBegin[c];
     contactOwner_.clear();
     contactWhen_.clear();
     contactChannel_.clear();
