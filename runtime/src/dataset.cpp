@@ -198,6 +198,7 @@ class Loader {
 
   void bind(Dataset& ds) {
     ds_ = &ds;
+    idIndexFresh_ = false;
     const Schema& schema = config_.schema;
     if (config_.customers.customersFromEvents) ds_->customers.emplace_back(Kind::String);  // the id is their only field
     else
@@ -329,6 +330,7 @@ class Loader {
     if (grouped_ && *row_[0].s == lastAccepted_) firstLine = lastAcceptedLine_;
     auto [it, fresh] = firstLine ? std::make_pair(ds_->customerIndex.end(), false)
                                  : ds_->customerIndex.emplace(row_[0].s, static_cast<uint32_t>(ds_->customerCount));
+    idIndexFresh_ = false;
     if (!fresh) {
       if (!firstLine) firstLine = ds_->customerLine[it->second];
       std::string reason = fmt::format("duplicate customer id '{}' (first at line {})", shown(*row_[0].s), firstLine);
@@ -484,10 +486,9 @@ class Loader {
       }
       return it->second;
     }
-    if (idIndexFor_ != ds_ || idIndexCount_ != ds_->customerCount) {
+    if (!idIndexFresh_) {
       idIndex_.build(*ds_);
-      idIndexFor_ = ds_;
-      idIndexCount_ = ds_->customerCount;
+      idIndexFresh_ = true;
     }
     return idIndex_.find(*ds_, raw.text);
   }
@@ -606,9 +607,8 @@ class Loader {
   std::string lastAccepted_;
   uint64_t lastAcceptedLine_ = 0;
   std::string currentId_;  // the customer row being read, for its rejects
-  IdIndex idIndex_;        // of ds_'s customers, rebuilt when they change
-  const Dataset* idIndexFor_ = nullptr;
-  size_t idIndexCount_ = 0;
+  IdIndex idIndex_;            // of ds_'s customers
+  bool idIndexFresh_ = false;  // false once a customer is added (a grouped run's next batch)
 };
 
 }  // namespace
