@@ -131,7 +131,8 @@ TEST_CASE("report: every value is HTML-escaped, whatever its bytes", "[report]")
   row.channel = evil;
   row.offer = evil;
   row.suppressedBy = evil;
-  row.transition = evil + "->" + evil;
+  std::string transition = evil + "->" + evil;  // RowFacts holds views: the text must outlive it
+  row.transition = transition;
   row.segments = {evil};
   c.add(row);
   ReportData d;
