@@ -22,14 +22,8 @@ Command addCompile(CLI::App& app) {
     auto rules = loadRules(args->rules, *config);
     if (!rules) return kExitErrors;
     std::string bytes = serializeProgram(rules->program);
-    AtomicFile out;
     std::string error;
-    if (!out.open(args->out, error)) {
-      printError(error);
-      return kExitErrors;
-    }
-    std::fwrite(bytes.data(), 1, bytes.size(), out.stream());
-    if (!out.commit(error)) {
+    if (!writeFileAtomically(args->out, bytes, error)) {
       printError(error);
       return kExitErrors;
     }

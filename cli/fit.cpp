@@ -146,13 +146,7 @@ int fitCommand(const FitArgs& a) {
   }
 
   std::string text = writeClvModel(model);
-  AtomicFile out;
-  if (!out.open(a.out, error)) {
-    printError(error);
-    return kExitErrors;
-  }
-  std::fwrite(text.data(), 1, text.size(), out.stream());
-  if (!out.commit(error)) {
+  if (!writeFileAtomically(a.out, text, error)) {
     printError(error);
     return kExitErrors;
   }

@@ -62,13 +62,7 @@ int reportCommand(const ReportArgs& a) {
     return kExitErrors;
   }
   std::string html = report::renderHtml(data);
-  AtomicFile out;
-  if (!out.open(a.out, error)) {
-    printError(error);
-    return kExitErrors;
-  }
-  std::fwrite(html.data(), 1, html.size(), out.stream());
-  if (!out.commit(error)) {
+  if (!writeFileAtomically(a.out, html, error)) {
     printError(error);
     return kExitErrors;
   }

@@ -53,6 +53,36 @@ std::string rejectsPathFor(const std::string& out, const std::string& explicitPa
   return base + ".rejects.csv";
 }
 
+// Opens the decisions output (atomically) and arms the signal handlers that remove its
+// temporary if the run is interrupted.
+bool openDecisions(const RunArgs& a, AtomicFile& out, OutputFormat& format) {
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  format = a.format.empty() ? formatForPath(a.out) : a.format == "jsonl" ? OutputFormat::Jsonl : OutputFormat::Csv;
+  std::string error;
+  if (out.open(a.out, error)) return true;
+  printError(error);
+  return false;
+}
+
+// Writes the rejected rows to the rejects file (opened atomically, committed with the output),
+// or, with no rejects file (decisions on standard output or a device), lists them on stderr
+// rather than dropping them into the working directory.
+bool openRejects(const std::string& path, const std::vector<RejectedRow>& rows, AtomicFile& file) {
+  if (path.empty()) {
+    for (const auto& rj : rows)
+      fmt::print(stderr, "rejected: {}:{}: {}{}\n", rj.file, rj.line, rj.field.empty() ? "" : rj.field + ": ", rj.reason);
+    return true;
+  }
+  std::string error;
+  if (!file.open(path, error)) {
+    printError(error);
+    return false;
+  }
+  writeRejects(file.stream(), formatForPath(path), rows);
+  return true;
+}
+
 // What was read, for the summary: a whole dataset's counts, or a grouped run's totals.
 struct InputCounts {
   SourceCounts customerCounts, eventCounts, contactCounts;
@@ -267,13 +297,7 @@ int writeSummary(const RunSetup& r, StepStats&& part, size_t step, const std::ve
   f.stats = std::move(part);
   std::string text = writeStatsFile(f);
   std::string error;
-  AtomicFile out;
-  if (!out.open(a.out, error)) {
-    printError(error);
-    return kExitErrors;
-  }
-  std::fwrite(text.data(), 1, text.size(), out.stream());
-  if (!out.commit(error)) {
+  if (!writeFileAtomically(a.out, text, error)) {
     printError(error);
     return kExitErrors;
   }
@@ -344,14 +368,9 @@ int runWhole(const RunSetup& r) {
     return kExitErrors;
   }
 
-  std::signal(SIGINT, onSignal);
-  std::signal(SIGTERM, onSignal);
-  OutputFormat format = a.format.empty() ? formatForPath(a.out) : a.format == "jsonl" ? OutputFormat::Jsonl : OutputFormat::Csv;
   AtomicFile out;
-  if (!out.open(a.out, error)) {
-    printError(error);
-    return kExitErrors;
-  }
+  OutputFormat format;
+  if (!openDecisions(a, out, format)) return kExitErrors;
   std::string rejectsPath = rejectsPathFor(a.out, a.rejects);
   RunSummary summary;
   std::optional<report::RunCollector> collector;
@@ -371,19 +390,8 @@ int runWhole(const RunSetup& r) {
     printError("the counts do not reconcile (read != decided + rejected + other shards); no output was written");
     return kExitErrors;
   }
-  // With decisions on standard output and no --rejects, rejected rows are reported on stderr
-  // rather than dropped into the working directory.
-  if (rejectsPath.empty())
-    for (const auto& rj : data->rejects)
-      fmt::print(stderr, "rejected: {}:{}: {}{}\n", rj.file, rj.line, rj.field.empty() ? "" : rj.field + ": ", rj.reason);
   AtomicFile rejects;
-  if (!rejectsPath.empty()) {
-    if (!rejects.open(rejectsPath, error)) {
-      printError(error);
-      return kExitErrors;
-    }
-    writeRejects(rejects.stream(), formatForPath(rejectsPath), data->rejects);
-  }
+  if (!openRejects(rejectsPath, data->rejects, rejects)) return kExitErrors;
   AtomicFile reportFile;
   if (!a.report.empty()) {
     report::RunReportInputs ri;
@@ -502,14 +510,9 @@ int runGrouped(const RunSetup& r) {
     }
   }
 
-  std::signal(SIGINT, onSignal);
-  std::signal(SIGTERM, onSignal);
-  OutputFormat format = a.format.empty() ? formatForPath(a.out) : a.format == "jsonl" ? OutputFormat::Jsonl : OutputFormat::Csv;
   AtomicFile out;
-  if (!out.open(a.out, error)) {
-    printError(error);
-    return kExitErrors;
-  }
+  OutputFormat format;
+  if (!openDecisions(a, out, format)) return kExitErrors;
   RunSummary summary;
   bool ok = passes.pass(merged, [&](const Executable& bexe, const Dataset& batch, DecisionRun& run, size_t index, std::string& err) {
     DecisionWriter writer(out.stream(), format, bexe, batch, r.clock, a.explain, index == 0);
@@ -535,17 +538,8 @@ int runGrouped(const RunSetup& r) {
     return kExitErrors;
   }
   std::string rejectsPath = rejectsPathFor(a.out, a.rejects);
-  if (rejectsPath.empty())
-    for (const auto& rj : rejected)
-      fmt::print(stderr, "rejected: {}:{}: {}{}\n", rj.file, rj.line, rj.field.empty() ? "" : rj.field + ": ", rj.reason);
   AtomicFile rejects;
-  if (!rejectsPath.empty()) {
-    if (!rejects.open(rejectsPath, error)) {
-      printError(error);
-      return kExitErrors;
-    }
-    writeRejects(rejects.stream(), formatForPath(rejectsPath), rejected);
-  }
+  if (!openRejects(rejectsPath, rejected, rejects)) return kExitErrors;
   if (!out.commit(error) || (!rejectsPath.empty() && !rejects.commit(error))) {
     printError(error);
     return kExitErrors;

@@ -102,6 +102,16 @@ void AtomicFile::abandon() {
   openTemporaries().erase(temp_);
 }
 
+bool writeFileAtomically(const std::string& path, std::string_view bytes, std::string& error) {
+  AtomicFile out;
+  if (!out.open(path, error)) return false;
+  if (std::fwrite(bytes.data(), 1, bytes.size(), out.stream()) != bytes.size()) {
+    error = "cannot write '" + path + "': " + std::strerror(errno);
+    return false;  // the destructor removes the temporary
+  }
+  return out.commit(error);
+}
+
 void appendCsvField(std::string& out, std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
     out += s;

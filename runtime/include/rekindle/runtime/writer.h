@@ -47,6 +47,9 @@ class AtomicFile {
 // such outputs are written in place, and no rejects file is put beside them.
 bool isDeviceOrPipe(const std::string& path);
 
+// Writes `bytes` as the whole of `path` through an AtomicFile ("-": standard output).
+bool writeFileAtomically(const std::string& path, std::string_view bytes, std::string& error);
+
 // Removes every temporary an AtomicFile has open; safe in a signal handler's path (best effort).
 void removeOpenTemporaries();
 
