@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "rekindle/core/time.h"
+
 namespace {
 
 // --- time ---------------------------------------------------------------------------------
@@ -29,25 +31,6 @@ namespace {
 constexpr int64_t kDay = 86400;
 constexpr int64_t kNow = 1795395600;  // 2026-11-23T09:00:00+08:00, the retail example's as_of
 constexpr int64_t kShanghai = 8 * 3600;
-
-struct Civil {
-  int y;
-  unsigned m, d;
-};
-
-// Howard Hinnant's civil_from_days.
-Civil civilFromDays(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {static_cast<int>(y + (m <= 2)), m, d};
-}
 
 int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
@@ -83,14 +66,14 @@ int formatTime(char* buf, int64_t t, TimeStyle style) {
   int64_t local = t + offset;
   int64_t days = floorDiv(local, kDay);
   int64_t sec = local - days * kDay;
-  Civil c = civilFromDays(days);
-  return std::snprintf(buf, 32, "%04d-%02u-%02u%c%02d:%02d:%02d%s", c.y, c.m, c.d, style == kLocalSpace ? ' ' : 'T',
+  rekindle::CivilDate c = rekindle::civilFromDays(days);
+  return std::snprintf(buf, 32, "%04d-%02u-%02u%c%02d:%02d:%02d%s", c.year, c.month, c.day, style == kLocalSpace ? ' ' : 'T',
                        static_cast<int>(sec / 3600), static_cast<int>(sec / 60 % 60), static_cast<int>(sec % 60), suffix);
 }
 
 int formatDate(char* buf, int64_t days) {
-  Civil c = civilFromDays(days);
-  return std::snprintf(buf, 32, "%04d-%02u-%02u", c.y, c.m, c.d);
+  rekindle::CivilDate c = rekindle::civilFromDays(days);
+  return std::snprintf(buf, 32, "%04d-%02u-%02u", c.year, c.month, c.day);
 }
 
 // --- randomness ---------------------------------------------------------------------------
