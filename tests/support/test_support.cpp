@@ -4,11 +4,13 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "rekindle/runtime/dataset.h"
 #include "rekindle/runtime/engine.h"
@@ -31,6 +33,12 @@ std::string readText(const std::string& path) {
 bool fileExists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string tempDir(const std::string& name) {
+  std::string pattern = "/tmp/rekindle-" + name + "-XXXXXX";
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot make a folder " + pattern);
+  return pattern;
 }
 
 std::vector<std::string> listFiles(const std::string& dir, const std::string& suffix) {

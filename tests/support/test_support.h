@@ -15,6 +15,8 @@ namespace rekindle::test {
 std::string sourcePath(const std::string& relative);  // under the repository root
 std::string readText(const std::string& path);
 bool fileExists(const std::string& path);
+// A fresh folder /tmp/rekindle-NAME-XXXXXX (throws when it cannot be made).
+std::string tempDir(const std::string& name);
 std::vector<std::string> listFiles(const std::string& dir, const std::string& suffix);  // sorted
 
 struct RunOutcome {

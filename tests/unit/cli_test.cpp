@@ -13,13 +13,6 @@ namespace {
 
 const std::string kBin = REKINDLE_BINARY;
 
-std::string tempDir() {
-  char tmpl[] = "/tmp/rekindle-test-XXXXXX";
-  char* d = ::mkdtemp(tmpl);
-  REQUIRE(d);
-  return d;
-}
-
 size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
@@ -50,7 +43,7 @@ TEST_CASE("usage errors exit with status 2", "[cli]") {
 }
 
 TEST_CASE("every example gives its expected decisions, from source and from .rkb", "[cli][examples]") {
-  std::string dir = tempDir();
+  std::string dir = tempDir("test");
   for (const char* name : {"retail", "dormant", "b2b"}) {
     DYNAMIC_SECTION(name) {
       std::string ex = std::string("examples/") + name;
@@ -75,7 +68,7 @@ TEST_CASE("every example gives its expected decisions, from source and from .rkb
 }
 
 TEST_CASE("a damaged .rkb is refused with a clear message", "[cli]") {
-  std::string dir = tempDir(), out;
+  std::string dir = tempDir("test"), out;
   REQUIRE(runCommand(kBin + " compile examples/retail/retail.rules -o " + dir + "/p.rkb", out) == 0);
   std::string bytes = readText(dir + "/p.rkb");
   bytes[bytes.size() / 2] ^= 0x5a;
@@ -91,7 +84,7 @@ TEST_CASE("a damaged .rkb is refused with a clear message", "[cli]") {
 }
 
 TEST_CASE("a failed run leaves no file under the output's name", "[cli]") {
-  std::string dir = tempDir(), out;
+  std::string dir = tempDir("test"), out;
   std::ofstream(dir + "/cfg.yaml") << readText(sourcePath("tests/conformance/rekindle.yaml"));
   // An unreadable events export fails the run after the output was opened.
   std::string cfg = readText(dir + "/cfg.yaml");
@@ -117,7 +110,7 @@ TEST_CASE("run with --out - writes decisions to standard output and the summary 
 
 TEST_CASE("a device or a pipe as the output is written in place, never replaced", "[cli]") {
   // Before: the decisions were renamed over /dev/null, turning it into a regular file.
-  std::string dir = tempDir(), out;
+  std::string dir = tempDir("test"), out;
   REQUIRE(runCommand("mkfifo " + dir + "/pipe", out) == 0);
   // A reader on the FIFO, as a shell pipeline would have.
   REQUIRE(runCommand("(cat " + dir + "/pipe > " + dir + "/read.csv &) ; " + kBin +

@@ -18,12 +18,7 @@ namespace {
 // |got - want| within `relative` of want.
 bool near(double got, double want, double relative) { return std::fabs(got - want) <= relative * std::fabs(want); }
 
-std::string tempFile(const std::string& name) {
-  char tmpl[] = "/tmp/rekindle-clv-XXXXXX";
-  char* d = ::mkdtemp(tmpl);
-  REQUIRE(d);
-  return std::string(d) + "/" + name;
-}
+std::string tempFile(const std::string& name) { return tempDir("clv") + "/" + name; }
 
 }  // namespace
 

@@ -100,13 +100,6 @@ void checkFormatting(const std::string& path) {
   CHECK(serializeProgram(after) == serializeProgram(before));
 }
 
-std::string tempDir() {
-  char tmpl[] = "/tmp/rekindle-fmt-XXXXXX";
-  char* d = ::mkdtemp(tmpl);
-  REQUIRE(d);
-  return d;
-}
-
 }  // namespace
 
 TEST_CASE("fmt keeps the meaning and the comments of every conformance program", "[fmt]") {
@@ -187,7 +180,7 @@ TEST_CASE("fmt refuses a file that does not parse and says why", "[fmt]") {
 }
 
 TEST_CASE("rekindle fmt rewrites in place and --check reports without writing", "[fmt][cli]") {
-  std::string dir = tempDir(), out;
+  std::string dir = tempDir("fmt"), out;
   std::string messy = "let   x=1\nlet yy = 2 # c\n";
   std::string clean = "let x  = 1\nlet yy = 2  # c\n";
   std::ofstream(dir + "/a.rules") << messy;

@@ -27,10 +27,7 @@ std::string frame(const std::string& body) {
 class Client {
  public:
   explicit Client(bool withConfig = true) {
-    char tmpl[] = "/tmp/rekindle-lsp-XXXXXX";
-    char* d = ::mkdtemp(tmpl);
-    REQUIRE(d);
-    dir = d;
+    dir = test::tempDir("lsp");
     if (withConfig) {
       std::ofstream(dir + "/rekindle.yaml") << test::readText(test::sourcePath("tests/conformance/rekindle.yaml"));
     }

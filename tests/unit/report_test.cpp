@@ -21,6 +21,7 @@
 
 using namespace rekindle;
 using namespace rekindle::report;
+using rekindle::test::tempDir;
 
 namespace {
 
@@ -43,13 +44,6 @@ std::map<std::string, std::string> figures(const std::string& html) {
 std::string figure(const std::map<std::string, std::string>& f, const std::string& key) {
   auto it = f.find(key);
   return it == f.end() ? "(missing " + key + ")" : it->second;
-}
-
-std::string tempDir() {
-  char tmpl[] = "/tmp/rekindle-report-XXXXXX";
-  char* d = ::mkdtemp(tmpl);
-  REQUIRE(d);
-  return d;
 }
 
 void writeText(const std::string& path, const std::string& text) {
@@ -94,7 +88,7 @@ void runExample(const std::string& name, Ran& r, const std::string& previous = "
   options.previous = r.previous ? &*r.previous : nullptr;
   DecisionRun run(*r.exe, *r.data, options);
   REQUIRE(run.prepare(error));
-  std::string path = tempDir() + "/decisions.csv";
+  std::string path = tempDir("report") + "/decisions.csv";
   FILE* out = std::fopen(path.c_str(), "wb");
   REQUIRE(out);
   RunClock clock = RunClock::at(options.now, r.config->zone);
@@ -335,7 +329,7 @@ TEST_CASE("report of a decisions file: the same figures as the run's, CSV or JSO
   }
 
   // JSON Lines gives the same figures as CSV.
-  std::string dir = tempDir();
+  std::string dir = tempDir("report");
   {
     std::string path = dir + "/decisions.jsonl";
     FILE* out = std::fopen(path.c_str(), "wb");

@@ -21,13 +21,6 @@ int runRekindle(const std::string& args, std::string& out) {
   return runCommand("cd '" + std::string(REKINDLE_SOURCE_DIR) + "' && NO_COLOR=1 '" + kBin + "' " + args, out);
 }
 
-std::string tempDir() {
-  char tmpl[] = "/tmp/rekindle-ruletest-XXXXXX";
-  char* d = ::mkdtemp(tmpl);
-  REQUIRE(d);
-  return d;
-}
-
 std::string writeTemp(const std::string& dir, const std::string& name, const std::string& text) {
   std::string path = dir + "/" + name;
   std::ofstream(path, std::ios::binary) << text;
@@ -90,7 +83,7 @@ TEST_CASE("every example's tests.yaml passes and reaches every decision row", "[
 }
 
 TEST_CASE("a failing case says what it expected, what it got, which rule decided and where the case is", "[ruletest]") {
-  std::string dir = tempDir();
+  std::string dir = tempDir("ruletest");
   std::string tests = writeTemp(dir, "tests.yaml", R"(as_of: 2026-11-23T09:00:00+08:00
 defaults: { signup_at: 2024-01-15, account_type: b2c, email: a@example.com, consent_email: true, consent_sms: false, consent_push: false }
 cases:
@@ -154,7 +147,7 @@ cases:
 }
 
 TEST_CASE("caps, holdout and copies are explained when they fail", "[ruletest]") {
-  std::string dir = tempDir();
+  std::string dir = tempDir("ruletest");
   std::string tests = writeTemp(dir, "tests.yaml", R"(as_of: 2026-11-23T09:00:00+08:00
 defaults: { signup_at: 2024-01-15, account_type: b2c, email: a@example.com, consent_email: true, consent_sms: false, consent_push: false }
 cases:
@@ -189,7 +182,7 @@ cases:
 }
 
 TEST_CASE("mistakes in a tests file are located errors, not failing cases", "[ruletest]") {
-  std::string dir = tempDir();
+  std::string dir = tempDir("ruletest");
   std::string out;
   auto run = [&](const std::string& text) {
     std::string tests = writeTemp(dir, "tests.yaml", text);
@@ -246,7 +239,7 @@ TEST_CASE("mistakes in a tests file are located errors, not failing cases", "[ru
 }
 
 TEST_CASE("rekindle test --min-coverage sets the exit status, and --coverage lists the rows no case reached", "[ruletest]") {
-  std::string dir = tempDir();
+  std::string dir = tempDir("ruletest");
   std::string tests = writeTemp(dir, "tests.yaml", R"(as_of: 2026-11-23T09:00:00+08:00
 cases:
   - name: a recent customer

@@ -21,13 +21,6 @@ namespace {
 
 const std::string kBin = REKINDLE_BINARY;
 
-std::string tempDir() {
-  char tmpl[] = "/tmp/rekindle-shard-XXXXXX";
-  char* d = ::mkdtemp(tmpl);
-  REQUIRE(d);
-  return d;
-}
-
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
@@ -194,7 +187,7 @@ TEST_CASE("three shards decide exactly what one run decides", "[shard][cli][exam
                           {{"examples/b2b/b2b.rules", " --previous examples/b2b/previous.csv"}, 2}};
   for (const auto& c : cases) {
     DYNAMIC_SECTION(c.ex.rules) {
-      std::string dir = tempDir(), out;
+      std::string dir = tempDir("shard"), out;
       INFO(out);
       REQUIRE(runCommand(kBin + " run " + c.ex.rules + c.ex.extra + " -o " + dir + "/all.csv --quiet", out) == 0);
       std::string single = readText(dir + "/all.csv");
@@ -214,7 +207,7 @@ TEST_CASE("three shards decide exactly what one run decides", "[shard][cli][exam
 }
 
 TEST_CASE("a shard's summary reconciles rows of other shards", "[shard][cli]") {
-  std::string dir = tempDir(), out;
+  std::string dir = tempDir("shard"), out;
   // Rules without a population step: each shard decides alone, no summaries needed.
   std::ofstream(dir + "/plain.rules") << "rules plain version 1\nstage\n  buyer when count(events where kind == \"purchase\") > 0\n  other otherwise\nend\n";
   REQUIRE(runCommand(kBin + " run " + dir + "/plain.rules --config examples/dormant/rekindle.yaml --shard 1/3 -o " + dir + "/p.csv", out) == 0);
@@ -237,7 +230,7 @@ TEST_CASE("a shard's summary reconciles rows of other shards", "[shard][cli]") {
 }
 
 TEST_CASE("sharding refuses what would not give the single run's decisions", "[shard][cli]") {
-  std::string dir = tempDir(), out;
+  std::string dir = tempDir("shard"), out;
   const std::string run = kBin + " run examples/dormant/dormant.rules ";
   CHECK(runCommand(run + "--shard 3/3", out) == 2);
   CHECK_THAT(out, Catch::Contains("0 <= K < N"));
@@ -273,7 +266,7 @@ TEST_CASE("sharding refuses what would not give the single run's decisions", "[s
 }
 
 TEST_CASE("a grouped run streams sorted exports to the same bytes", "[shard][grouped][cli]") {
-  std::string dir = tempDir(), out;
+  std::string dir = tempDir("shard"), out;
   writeSorted(sourcePath("examples/retail/data/customers.csv"), dir + "/rc.csv", "customer_id");
   writeSorted(sourcePath("examples/retail/data/events.csv"), dir + "/re.csv", "customer_id");
   writeSorted(sourcePath("examples/dormant/data/customers.csv"), dir + "/dc.csv", "customer_id");
@@ -316,7 +309,7 @@ TEST_CASE("a grouped run streams sorted exports to the same bytes", "[shard][gro
 }
 
 TEST_CASE("a grouped run stops at an export out of order, naming the file and line", "[shard][grouped][cli]") {
-  std::string dir = tempDir(), out;
+  std::string dir = tempDir("shard"), out;
   writeSorted(sourcePath("examples/dormant/data/customers.csv"), dir + "/dc.csv", "customer_id");
   // The events as shipped are not sorted by customer.
   CHECK(runCommand(kBin + " run examples/dormant/dormant.rules --customers " + dir + "/dc.csv --grouped -o " + dir + "/d.csv", out) == 1);
