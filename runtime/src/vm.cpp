@@ -21,6 +21,8 @@
 #include "rekindle/core/suggest.h"
 #include "rekindle/runtime/population.h"
 #include "rekindle/runtime/previous.h"
+#include "event_test.h"
+#include "operators.h"
 
 namespace rekindle {
 
@@ -217,6 +219,18 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   native_.arena = &arena_;
   customerPopulation_.population = context.population;
   native_.population = context.population ? &customerPopulation_ : nullptr;
+  // The where-conditions (the chunks Filter and Streak run per event), compiled once.
+  eventTests_.resize(prog_.chunks.size());
+  for (const auto& c : prog_.chunks)
+    for (uint32_t insn : c.code)
+      if ((insnOp(insn) == Opcode::Filter || insnOp(insn) == Opcode::Streak) && !eventTests_[insnA(insn)])
+        eventTests_[insnA(insn)] = EventTest::compile(prog_.chunks[insnA(insn)], exe_, clock_, data_);
+}
+
+Evaluator::~Evaluator() = default;
+
+size_t Evaluator::compiledConditions() const {
+  return static_cast<size_t>(std::count_if(eventTests_.begin(), eventTests_.end(), [](const auto& t) { return t != nullptr; }));
 }
 
 void Evaluator::begin(uint32_t customer) {
@@ -367,100 +381,6 @@ Value Evaluator::setFault(const Chunk& c, size_t pc, const std::string& what) {
   return Value::null();
 }
 
-namespace {
-
-bool isNum(const Value& v) { return v.tag == Kind::Int || v.tag == Kind::Float; }
-
-// Integer arithmetic that gives null rather than a wrapped number when out of range.
-template <class Op>
-Value checkedInt(int64_t a, int64_t b, Op op, Kind kind = Kind::Int) {
-  int64_t r = 0;
-  if (op(a, b, &r)) return Value::null();
-  return Value::tagged(kind, r);
-}
-bool addOverflows(int64_t a, int64_t b, int64_t* r) { return __builtin_add_overflow(a, b, r); }
-bool subOverflows(int64_t a, int64_t b, int64_t* r) { return __builtin_sub_overflow(a, b, r); }
-bool mulOverflows(int64_t a, int64_t b, int64_t* r) { return __builtin_mul_overflow(a, b, r); }
-
-std::optional<Value> durationOf(double seconds) {
-  if (!std::isfinite(seconds) || std::fabs(seconds) > 9.0e15) return Value::null();
-  return Value::duration(std::llround(seconds));
-}
-
-// nullopt: the operand tags do not fit the operator (only forged bytecode gets here).
-std::optional<Value> arith(Opcode op, const Value& a, const Value& b) {
-  if (a.isNull() || b.isNull()) return Value::null();
-  switch (op) {
-    case Opcode::Add:
-      if (a.tag == Kind::Int && b.tag == Kind::Int) return checkedInt(a.i, b.i, addOverflows);
-      if (isNum(a) && isNum(b)) return Value::real(a.asNumber() + b.asNumber());
-      if ((a.tag == Kind::Time && b.tag == Kind::Duration) || (a.tag == Kind::Duration && b.tag == Kind::Time))
-        return checkedInt(a.i, b.i, addOverflows, Kind::Time);
-      if (a.tag == Kind::Duration && b.tag == Kind::Duration) return checkedInt(a.i, b.i, addOverflows, Kind::Duration);
-      if (a.tag == Kind::Date && b.tag == Kind::Duration) return Value::date(a.i + floorDiv(b.i, kSecondsPerDay));
-      if (a.tag == Kind::Duration && b.tag == Kind::Date) return Value::date(b.i + floorDiv(a.i, kSecondsPerDay));
-      return std::nullopt;
-    case Opcode::Sub:
-      if (a.tag == Kind::Int && b.tag == Kind::Int) return checkedInt(a.i, b.i, subOverflows);
-      if (isNum(a) && isNum(b)) return Value::real(a.asNumber() - b.asNumber());
-      if (a.tag == Kind::Time && b.tag == Kind::Time) return checkedInt(a.i, b.i, subOverflows, Kind::Duration);
-      if (a.tag == Kind::Time && b.tag == Kind::Duration) return checkedInt(a.i, b.i, subOverflows, Kind::Time);
-      if (a.tag == Kind::Duration && b.tag == Kind::Duration) return checkedInt(a.i, b.i, subOverflows, Kind::Duration);
-      if (a.tag == Kind::Date && b.tag == Kind::Date) return Value::duration((a.i - b.i) * kSecondsPerDay);
-      if (a.tag == Kind::Date && b.tag == Kind::Duration) return Value::date(a.i - floorDiv(b.i, kSecondsPerDay));
-      return std::nullopt;
-    case Opcode::Mul:
-      if (a.tag == Kind::Int && b.tag == Kind::Int) return checkedInt(a.i, b.i, mulOverflows);
-      if (isNum(a) && isNum(b)) return Value::real(a.asNumber() * b.asNumber());
-      if (a.tag == Kind::Duration && isNum(b)) return durationOf(static_cast<double>(a.i) * b.asNumber());
-      if (isNum(a) && b.tag == Kind::Duration) return durationOf(a.asNumber() * static_cast<double>(b.i));
-      return std::nullopt;
-    case Opcode::Div:
-      if (isNum(a) && isNum(b)) {
-        if (b.asNumber() == 0) return Value::null();
-        return Value::real(a.asNumber() / b.asNumber());
-      }
-      if (a.tag == Kind::Duration && isNum(b)) {
-        if (b.asNumber() == 0) return Value::null();
-        return durationOf(static_cast<double>(a.i) / b.asNumber());
-      }
-      if (a.tag == Kind::Duration && b.tag == Kind::Duration) {
-        if (b.i == 0) return Value::null();
-        return Value::real(static_cast<double>(a.i) / static_cast<double>(b.i));
-      }
-      return std::nullopt;
-    case Opcode::Mod:
-      if ((a.tag == Kind::Int && b.tag == Kind::Int) || (a.tag == Kind::Duration && b.tag == Kind::Duration)) {
-        if (b.i == 0) return Value::null();
-        if (b.i == -1) return Value::tagged(a.tag, 0);  // INT64_MIN % -1 would trap; the answer is 0
-        return Value::tagged(a.tag, a.i % b.i);
-      }
-      if (isNum(a) && isNum(b)) {
-        if (b.asNumber() == 0) return Value::null();
-        return Value::real(std::fmod(a.asNumber(), b.asNumber()));
-      }
-      return std::nullopt;
-    default:
-      return std::nullopt;
-  }
-}
-
-bool orderable(const Value& a, const Value& b) {
-  if (isNum(a) && isNum(b)) return true;
-  if (a.tag != b.tag) return false;
-  switch (a.tag) {
-    case Kind::String: case Kind::Time: case Kind::Date: case Kind::Duration: case Kind::Bool: return true;
-    default: return false;
-  }
-}
-
-bool comparable(const Value& a, const Value& b) {
-  return orderable(a, b) || (a.tag == b.tag && a.tag != Kind::List && a.tag != Kind::Event);
-}
-
-Value threeValuedNot(const Value& a) { return a.isNull() ? a : Value::boolean(!a.b); }
-
-}  // namespace
 
 #define CASE(name) case Opcode::name:
 #define NEXT break
@@ -546,32 +466,46 @@ Value Evaluator::execute(int32_t chunkIndex, int64_t element) {
         v = Value::listOf(out);
         NEXT;
       }
-      CASE(Filter) {
+      CASE(Filter) CASE(Streak) {
+        const bool filter = insnOp(insn) == Opcode::Filter;
         Value list = sp[-1];
-        if (list.tag != Kind::List) FAULT("where on a value that is not a list");
-        ListObj* out = arena_.newList();
-        for (const Value& e : list.list->items) {
-          if (e.tag != Kind::Event) FAULT("where on a list that is not of events");
-          Value keep = callOut([&] { return execute(static_cast<int32_t>(a), e.i); });
-          if (!fault_.empty()) FAULT("in a where condition");
-          if (keep.isTrue()) out->items.push_back(e);
-        }
-        sp[-1] = Value::listOf(out);
-        NEXT;
-      }
-      CASE(Streak) {
-        Value list = sp[-1];
-        if (list.tag != Kind::List) FAULT("streak of a value that is not a list");
-        int64_t n = 0;
+        if (list.tag != Kind::List) FAULT(filter ? "where on a value that is not a list" : "streak of a value that is not a list");
         const auto& items = list.list->items;
-        for (size_t k = items.size(); k-- > 0;) {
-          if (items[k].tag != Kind::Event) FAULT("streak of a list that is not of events");
-          Value ok = callOut([&] { return execute(static_cast<int32_t>(a), items[k].i); });
-          if (!fault_.empty()) FAULT("in a streak condition");
-          if (!ok.isTrue()) break;
-          ++n;
+        const EventTest* test = useEventTests_ && !tracer_ && !active_[a] ? eventTests_[a].get() : nullptr;
+        auto letFn = [this](uint32_t i) { return let(i); };
+        // One event's condition: compiled when it can be, else (or on a tag mismatch) bytecode.
+        auto holds = [&](int64_t event) {
+          top_ = sp;
+          std::optional<bool> r;
+          if (test) {
+            active_[a] = 1;  // as if the chunk ran: re-entering it through a let is still a cycle
+            r = test->test(data_, customer_, event, letFn);
+            active_[a] = 0;
+          }
+          if (!r && fault_.empty()) r = execute(static_cast<int32_t>(a), event).isTrue();
+          top_ = base;
+          return r.value_or(false);
+        };
+        if (filter) {
+          ListObj* out = arena_.newList();
+          for (const Value& e : items) {
+            if (e.tag != Kind::Event) FAULT("where on a list that is not of events");
+            bool keep = holds(e.i);
+            if (!fault_.empty()) FAULT("in a where condition");
+            if (keep) out->items.push_back(e);
+          }
+          sp[-1] = Value::listOf(out);
+        } else {
+          int64_t n = 0;
+          for (size_t k = items.size(); k-- > 0;) {
+            if (items[k].tag != Kind::Event) FAULT("streak of a list that is not of events");
+            bool ok = holds(items[k].i);
+            if (!fault_.empty()) FAULT("in a streak condition");
+            if (!ok) break;
+            ++n;
+          }
+          sp[-1] = Value::integer(n);
         }
-        sp[-1] = Value::integer(n);
         NEXT;
       }
       CASE(QuantileRank) {
@@ -623,52 +557,22 @@ Value Evaluator::execute(int32_t chunkIndex, int64_t element) {
         sp[-1] = *r;
         NEXT;
       }
-      CASE(Eq) CASE(Ne) {
-        Value x = sp[-2], y = sp[-1];
+      CASE(Eq) CASE(Ne) CASE(Lt) CASE(Le) CASE(Gt) CASE(Ge) {
+        const Value x = sp[-2], y = sp[-1];
+        auto r = compare(insnOp(insn), x, y);
+        if (!r) {
+          bool eq = insnOp(insn) == Opcode::Eq || insnOp(insn) == Opcode::Ne;
+          FAULT(std::string(eq ? "comparison of " : "ordering of ") + kindName(x.tag) + " and " + kindName(y.tag));
+        }
         --sp;
-        if (x.isNull() || y.isNull()) {
-          sp[-1] = Value::boolean(false);  // a comparison with null is false, != included
-          NEXT;
-        }
-        if (!comparable(x, y)) FAULT(std::string("comparison of ") + kindName(x.tag) + " and " + kindName(y.tag));
-        bool eq = valuesEqual(x, y);
-        sp[-1] = Value::boolean(insnOp(insn) == Opcode::Eq ? eq : !eq);
-        NEXT;
-      }
-      CASE(Lt) CASE(Le) CASE(Gt) CASE(Ge) {
-        Value x = sp[-2], y = sp[-1];
-        --sp;
-        if (x.isNull() || y.isNull()) {
-          sp[-1] = Value::boolean(false);
-          NEXT;
-        }
-        if (!orderable(x, y)) FAULT(std::string("ordering of ") + kindName(x.tag) + " and " + kindName(y.tag));
-        int c = compareValues(x, y);
-        bool r = false;
-        switch (insnOp(insn)) {
-          case Opcode::Lt: r = c < 0; break;
-          case Opcode::Le: r = c <= 0; break;
-          case Opcode::Gt: r = c > 0; break;
-          default: r = c >= 0; break;
-        }
-        sp[-1] = Value::boolean(r);
+        sp[-1] = Value::boolean(*r);
         NEXT;
       }
       CASE(In) CASE(NotIn) {
-        Value x = sp[-2], list = sp[-1];
+        auto r = member(insnOp(insn), sp[-2], sp[-1]);
+        if (!r) FAULT("`in` on a value that is not a list");
         --sp;
-        if (list.tag != Kind::List) FAULT("`in` on a value that is not a list");
-        if (x.isNull()) {
-          sp[-1] = Value::boolean(false);
-          NEXT;
-        }
-        bool found = false;
-        for (const Value& e : list.list->items)
-          if (!e.isNull() && comparable(x, e) && valuesEqual(x, e)) {
-            found = true;
-            break;
-          }
-        sp[-1] = Value::boolean(insnOp(insn) == Opcode::In ? found : !found);
+        sp[-1] = Value::boolean(*r);
         NEXT;
       }
       CASE(IsNull) { sp[-1] = Value::boolean(sp[-1].isNull()); NEXT; }

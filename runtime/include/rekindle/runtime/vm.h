@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ struct RunClock {
 
 class Population;
 struct PreviousDecisions;
+class EventTest;
 
 // What a run provides to evaluation besides the program and the data.
 struct RunContext {
@@ -85,6 +87,7 @@ class EvalTracer {
 class Evaluator {
  public:
   Evaluator(const Executable& exe, const Dataset& data, const RunContext& context);
+  ~Evaluator();
 
   void begin(uint32_t customer);
   uint32_t customer() const { return customer_; }
@@ -105,6 +108,10 @@ class Evaluator {
   ConsentResult consent(int32_t programChannel) const;
   const std::string& fault() const { return fault_; }
   void setTracer(EvalTracer* t) { tracer_ = t; }
+  // Where-conditions run as compiled EventTests when they can (the default); false runs every
+  // one in bytecode. Both give the same results: the tests compare them.
+  void useEventTests(bool on) { useEventTests_ = on; }
+  size_t compiledConditions() const;  // how many where-conditions compiled
   Arena& arena() { return arena_; }
   NativeContext& nativeContext() { return native_; }
 
@@ -152,6 +159,8 @@ class Evaluator {
   std::vector<Value> stack_;
   Value* top_ = nullptr;
   std::vector<uint8_t> active_;  // chunk currently running: re-entry is a fault
+  std::vector<std::unique_ptr<EventTest>> eventTests_;  // per chunk; null: run in bytecode
+  bool useEventTests_ = true;
   std::string fault_;
 };
 
