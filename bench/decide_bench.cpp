@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
   LoadOptions lo;
   lo.customersPath = customers;
   lo.eventsPath = events;
+  lo.threads = threads;
   std::string error;
   auto data = loadDataset(*config, lo, error);
   if (!data) fail(error);

@@ -608,6 +608,7 @@ int runCommand(const RunArgs& a) {
   r.load.contactsPath = a.contacts;
   r.load.maxErrors = a.maxErrors;
   r.threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  r.load.threads = r.threads;
   if (a.phase == "stats" || !a.stats.empty()) {
     // Shards must agree on everything but their data: the program (not where its file was),
     // the config's text, the as-of time, the params and the shard count.

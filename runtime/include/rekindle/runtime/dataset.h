@@ -17,7 +17,8 @@
 
 namespace rekindle {
 
-// One typed column: 8 bytes per cell plus a null bit.
+// One typed column: 8 bytes per cell plus a null bit (kept in 64-bit words: reading one is a
+// shift and a mask, and permute() writes whole words).
 class Column {
  public:
   Column() = default;
@@ -25,8 +26,9 @@ class Column {
   Kind kind() const { return kind_; }
   size_t size() const { return bits_.size(); }
   void push(const Value& v);
+  bool isNull(size_t row) const { return (nulls_[row >> 6] >> (row & 63)) & 1; }
   Value get(size_t row) const {
-    if (nulls_[row]) return Value::null();
+    if (isNull(row)) return Value::null();
     Value v;
     v.tag = kind_;
     v.i = bits_[row];
@@ -34,15 +36,15 @@ class Column {
   }
   void reserve(size_t n) {
     bits_.reserve(n);
-    nulls_.reserve(n);
+    nulls_.reserve((n + 63) / 64);
   }
   // Reorders the cells: new cell k is old cell order[k].
   void permute(const std::vector<uint32_t>& order);
 
  private:
   Kind kind_ = Kind::Null;
-  std::vector<int64_t> bits_;  // the Value payload: int, double bits, pointer, days...
-  std::vector<bool> nulls_;
+  std::vector<int64_t> bits_;    // the Value payload: int, double bits, pointer, days...
+  std::vector<uint64_t> nulls_;  // bit k of word k / 64: cell k is null
 };
 
 enum class DataSource : uint8_t { Customers, Events, Contacts };
@@ -114,6 +116,9 @@ struct LoadOptions {
   // is rejected by exactly one shard.
   uint32_t shard = 0;
   uint32_t shards = 1;
+  // Threads for the work that splits by column (grouping the events by customer). Reading
+  // stays one pass over each file, in order, so rejects and messages come in file order.
+  int threads = 1;
 };
 
 // Reads every export the config names. A fatal problem (a file missing, a column missing, the
