@@ -184,10 +184,6 @@ void computeRfm(const Config& config, Dataset& data, int64_t now, int threads, R
   d.rfmNote = "The rules do not use std.rfm: the report computed the same scores over this run's customers.";
 }
 
-std::string inputPath(const std::string& overridePath, const ExportSpec& spec) {
-  return overridePath.empty() ? spec.source.path : overridePath;
-}
-
 }  // namespace
 
 std::vector<std::vector<std::string>> parseCsv(std::string_view text) {
