@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <numeric>
 #include <thread>
 
@@ -227,7 +228,6 @@ class Loader {
     staged_.clear();
     for (const auto& f : schema.eventFields) staged_.emplace_back(f.type.kind);
     owner_.clear();
-    when_.clear();
     contactOwner_.clear();
     contactWhen_.clear();
     contactChannel_.clear();
@@ -395,7 +395,6 @@ class Loader {
     }
     for (size_t k = 0; k < row_.size(); ++k) staged_[k].push(row_[k]);
     owner_.push_back(*cust);
-    when_.push_back(row_[0].i);
     ++counts.accepted;
     return true;
   }
@@ -519,9 +518,33 @@ class Loader {
     if (!reader) return false;
     std::vector<RawValue> vals;
     RecordInfo info;
-    while (reader->next(vals, info))
+    // Room for the whole file, estimated from its size and its first rows: growing a column by
+    // doubling copies it and keeps two copies at once (untouched capacity costs no memory).
+    const uint64_t fileBytes = plainFileSize(reader->path());
+    uint64_t sampleBytes = 0, sampleRows = 0;
+    while (reader->next(vals, info)) {
       if (!eventRow(*reader, vals, info)) return false;
+      if (sampleRows < kSampleRows && fileBytes > 0) {
+        sampleBytes += info.raw.size() + 1;
+        if (++sampleRows == kSampleRows) reserveEvents(fileBytes / sampleBytes * kSampleRows * 11 / 10);
+      }
+    }
     return finish(*reader);
+  }
+
+  static constexpr uint64_t kSampleRows = 4096;
+  void reserveEvents(uint64_t rows) {
+    rows = std::min<uint64_t>(rows, UINT32_MAX);
+    for (auto& c : staged_) c.reserve(rows);
+    owner_.reserve(rows);
+  }
+  // The size of an uncompressed file, or 0 (compressed, or not a regular file).
+  static uint64_t plainFileSize(const std::string& path) {
+    std::error_code ec;
+    if (path.size() >= 3 && path.compare(path.size() - 3, 3, ".gz") == 0) return 0;
+    if (!std::filesystem::is_regular_file(path, ec)) return 0;
+    uint64_t size = std::filesystem::file_size(path, ec);
+    return ec ? 0 : size;
   }
 
   // Each column is reordered on its own: the columns go to the threads in turn.
@@ -538,19 +561,20 @@ class Loader {
 
   // Group by customer, then time; equal times keep file order (stable).
   void finishEvents() {
-    std::vector<uint32_t> order = groupByCustomer(owner_, when_, ds_->eventBegin);
+    const Column& time = staged_[0];  // the event time: never null
+    std::vector<uint32_t> order = groupByCustomer(owner_, [&](uint32_t row) { return time.payload(row); }, ds_->eventBegin);
     permuteColumns(staged_, order);
     ds_->events = std::move(staged_);
     staged_.clear();
     owner_.clear();
-    when_.clear();
   }
 
   // The rows' order grouped by customer, then time, equal times in file order: what one global
   // stable sort by (customer, time) gives, as a counting sort by customer (stable, linear) and a
   // stable sort of each customer's rows by time, skipped when they are in order already (exports
   // are usually written in time order). `begin` gets each customer's first row.
-  std::vector<uint32_t> groupByCustomer(const std::vector<uint32_t>& owner, const std::vector<int64_t>& when,
+  template <class TimeOf>
+  std::vector<uint32_t> groupByCustomer(const std::vector<uint32_t>& owner, TimeOf when,
                                         std::vector<uint32_t>& begin) const {
     begin.assign(ds_->customerCount + 1, 0);
     for (uint32_t o : owner) ++begin[o + 1];
@@ -558,7 +582,7 @@ class Loader {
     std::vector<uint32_t> order(owner.size());
     std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
     for (uint32_t row = 0; row < owner.size(); ++row) order[next[owner[row]]++] = row;
-    auto byTime = [&](uint32_t a, uint32_t b) { return when[a] < when[b]; };
+    auto byTime = [&](uint32_t a, uint32_t b) { return when(a) < when(b); };
     for (size_t c = 0; c < ds_->customerCount; ++c) {
       auto first = order.begin() + begin[c], last = order.begin() + begin[c + 1];
       if (!std::is_sorted(first, last, byTime)) std::stable_sort(first, last, byTime);
@@ -577,7 +601,7 @@ class Loader {
   }
 
   void finishContacts() {
-    std::vector<uint32_t> order = groupByCustomer(contactOwner_, contactWhen_, ds_->contactBegin);
+    std::vector<uint32_t> order = groupByCustomer(contactOwner_, [&](uint32_t row) { return contactWhen_[row]; }, ds_->contactBegin);
     ds_->contactTime.resize(order.size());
     ds_->contactChannel.resize(order.size());
     for (size_t k = 0; k < order.size(); ++k) {
@@ -630,7 +654,6 @@ class Loader {
   std::vector<Value> row_;
   std::vector<Column> staged_;  // events of the batch, in file order
   std::vector<uint32_t> owner_;
-  std::vector<int64_t> when_;
   std::vector<uint32_t> contactOwner_;
   std::vector<int64_t> contactWhen_;
   std::vector<int32_t> contactChannel_;

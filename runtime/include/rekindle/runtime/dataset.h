@@ -27,6 +27,7 @@ class Column {
   size_t size() const { return bits_.size(); }
   void push(const Value& v);
   bool isNull(size_t row) const { return (nulls_[row >> 6] >> (row & 63)) & 1; }
+  int64_t payload(size_t row) const { return bits_[row]; }  // of a non-null cell
   Value get(size_t row) const {
     if (isNull(row)) return Value::null();
     Value v;
