@@ -9,6 +9,8 @@
 #include <set>
 #include <unistd.h>
 
+#include "rekindle/runtime/config.h"
+#include "rekindle/runtime/dataset.h"
 #include "test_support.h"
 
 using namespace rekindle::test;
@@ -132,4 +134,35 @@ TEST_CASE("1 % broken rows of every kind: every one rejected, named, and counted
   CHECK_THAT(out, Catch::Contains("contacts   read " + std::to_string(contacts)));
   CHECK(broken.size() > 100);
   runCommand("rm -rf " + dir, out);
+}
+
+TEST_CASE("an event row with several faults is rejected for the first: its customer, then its fields in order",
+          "[rejects]") {
+  std::string dir = tempDir("reject-order");
+  std::ofstream(dir + "/rekindle.yaml") << kConfig;
+  std::ofstream(dir + "/customers.csv") << "id,signup_at,score,email,consent_email\nC1,2026-01-01,1,a@x,true\n";
+  std::ofstream(dir + "/events.csv") << "id,at,kind,amount\n"
+                                        "NOBODY,yesterday,purchase,lots\n"  // unknown customer, bad time, bad amount
+                                        "C1,yesterday,purchase,lots\n"      // bad time, bad amount
+                                        "C1,2026-11-01,purchase,lots\n"     // bad amount
+                                        "C1,2026-11-01,purchase,5\n";       // good
+  std::ofstream(dir + "/contacts.csv") << "id,at,channel\n";
+  std::vector<rekindle::Diagnostic> diags;
+  auto config = rekindle::loadConfig(dir + "/rekindle.yaml", diags);
+  REQUIRE(config);
+  std::string fatal;
+  auto data = rekindle::loadDataset(*config, rekindle::LoadOptions{}, fatal);
+  REQUIRE(data);
+  REQUIRE(data->rejects.size() == 3);
+  CHECK(data->rejects[0].line == 2);
+  CHECK(data->rejects[0].column == 1);
+  CHECK_THAT(data->rejects[0].reason, Catch::StartsWith("unknown customer id 'NOBODY'"));
+  CHECK(data->rejects[1].line == 3);
+  CHECK(data->rejects[1].field == "at");
+  CHECK(data->rejects[1].column == 2);
+  CHECK(data->rejects[2].line == 4);
+  CHECK(data->rejects[2].field == "amount");
+  CHECK(data->rejects[2].column == 4);
+  CHECK(data->eventCount(0) == 1);
+  CHECK(data->eventCounts.reconciles());
 }
