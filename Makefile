@@ -46,7 +46,7 @@ BENCH_CUSTOMERS ?= 100000
 bench:
 	@BENCH=1 scripts/deps.sh
 	@cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
-	@cmake --build build-bench -j $(JOBS) --target rekindle rekindle_bench_gen rekindle_bench_handwritten rekindle_bench_decide
+	@cmake --build build-bench -j $(JOBS) --target rekindle rekindle_bench_gen rekindle_bench_handwritten rekindle_bench_decide rekindle_bench_read
 	@[ -d bench/node/node_modules ] || (cd bench/node && npm ci --no-audit --no-fund --loglevel=error)
 	@BENCH_CUSTOMERS=$(BENCH_CUSTOMERS) bench/run.sh
 

@@ -124,6 +124,13 @@ say "decision pass alone, in memory (rekindle_bench_decide; best of 3):"
   --threads "${THREADS:-$(nproc)}" | sed 's/^/  /' | tee -a "$REPORT"
 
 say ""
+say "the readers alone, every column (rekindle_bench_read; best of 3, one core):"
+for f in "$DATA/events.csv" "$DATA/events.jsonl" "$DATA/customers.csv"; do
+  cols=$(head -1 "$DATA/$(basename "$f" | sed 's/\.jsonl$/.csv/')")
+  "$BUILD/bench/rekindle_bench_read" "$f" --columns "$cols" | sed 's/^/  /' | tee -a "$REPORT"
+done
+
+say ""
 say "compile (rekindle compile, best of 5 wall; user+sys CPU):"
 "$PY" bench/stress_rules.py 1000 >"$OUT/stress-1000.rules"
 for rules in bench/stress.rules "$OUT/stress-1000.rules"; do
