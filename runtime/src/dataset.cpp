@@ -8,8 +8,11 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <mutex>
 #include <numeric>
 #include <thread>
 
@@ -399,48 +402,101 @@ class Loader {
     return true;
   }
 
-  // One event row.
-  bool eventRow(const RecordReader& reader, std::vector<RawValue>& vals, const RecordInfo& info) {
+  // What typing one event row found: a row to store, a row of another shard, or why it is
+  // rejected. typeEvent reads only the config, the id index and the customers, so with
+  // --threads 2 or more it runs on a reading thread while this one stores (loadEvents).
+  struct TypedEvent {
+    enum class Outcome : uint8_t { Store, OtherShard, Reject };
+    Outcome outcome = Outcome::Store;
+    uint32_t customer = 0;
+    std::vector<Value> values;            // per event field; a string is a String with no pointer yet,
+    std::vector<std::string_view> texts;  // its text here (valid until the reader's next())
+    uint32_t column = 0;                  // Reject: where and why
+    std::string field, reason;
+  };
+
+  void typeEvent(const RecordReader& reader, const std::vector<RawValue>& vals, const RecordInfo& info,
+                 TypedEvent& t, StringPool& unused) {
     const Schema& schema = config_.schema;
-    SourceCounts& counts = counts_[1];
-    ++counts.read;
     if (!info.ok) {
-      if (!ours(nullptr)) return other(counts);
-      return rejectBadRecord(DataSource::Events, reader, info, counts);
+      t.outcome = ours(nullptr) ? TypedEvent::Outcome::Reject : TypedEvent::Outcome::OtherShard;
+      t.column = info.error.column;
+      t.field = info.error.field;
+      t.reason = info.error.reason;
+      return;
     }
-    if (!ours(&vals[0])) return other(counts);
+    if (!ours(&vals[0])) {
+      t.outcome = TypedEvent::Outcome::OtherShard;
+      return;
+    }
     // The id lookup is a cache miss in a large table: start it, type the fields meanwhile, then
     // finish it. An unknown customer is still the reason given first, as the lookup comes first.
     prefetchCustomer(vals[0]);
-    row_.resize(schema.eventFields.size());
-    size_t badField = row_.size();
+    const size_t fields = schema.eventFields.size();
+    t.values.resize(fields);
+    t.texts.resize(fields);
+    size_t badField = fields;
     std::string badReason;
-    for (size_t k = 0; k < schema.eventFields.size(); ++k) {
-      if (schema.eventFields[k].type.kind == Kind::String && vals[k + 1].kind == RawKind::Text) {
-        row_[k] = Value::string(eventStrings_[k].intern(vals[k + 1].text, ds_->strings));  // as convertValue would
+    for (size_t k = 0; k < fields; ++k) {
+      const RawValue& raw = vals[k + 1];
+      if (schema.eventFields[k].type.kind == Kind::String && raw.kind != RawKind::Missing && raw.kind != RawKind::Null) {
+        // Interned when stored, as convertValue would: booleans as their names, numbers as written.
+        t.values[k] = Value::string(nullptr);
+        t.texts[k] = raw.kind == RawKind::Bool ? std::string_view(raw.b ? "true" : "false") : raw.text;
         continue;
       }
-      auto v = convertValue(vals[k + 1], schema.eventFields[k], config_.zone, ds_->strings, badReason);
+      auto v = convertValue(raw, schema.eventFields[k], config_.zone, unused, badReason);  // no string: no pool
       if (!v) {
         badField = k;
         break;
       }
-      row_[k] = *v;
+      t.values[k] = *v;
     }
     auto cust = customerOf(vals[0]);
     if (!cust) {
-      std::string reason = vals[0].kind == RawKind::Text || vals[0].kind == RawKind::Number
-                               ? fmt::format("unknown customer id '{}'", shown(vals[0].text))
-                               : "missing customer id";
-      return reject(DataSource::Events, reader, info, reader.columnNumber(0), config_.events.keyColumn, reason, counts);
+      t.outcome = TypedEvent::Outcome::Reject;
+      t.column = reader.columnNumber(0);
+      t.field = config_.events.keyColumn;
+      t.reason = vals[0].kind == RawKind::Text || vals[0].kind == RawKind::Number
+                     ? fmt::format("unknown customer id '{}'", shown(vals[0].text))
+                     : "missing customer id";
+      return;
     }
-    if (badField < row_.size())
-      return reject(DataSource::Events, reader, info, reader.columnNumber(badField + 1), schema.eventFields[badField].name,
-                    badReason, counts);
-    for (size_t k = 0; k < row_.size(); ++k) staged_[k].push(row_[k]);
-    owner_.push_back(*cust);
+    if (badField < fields) {
+      t.outcome = TypedEvent::Outcome::Reject;
+      t.column = reader.columnNumber(badField + 1);
+      t.field = schema.eventFields[badField].name;
+      t.reason = std::move(badReason);
+      return;
+    }
+    t.outcome = TypedEvent::Outcome::Store;
+    t.customer = *cust;
+  }
+
+  // Stores a typed event row, or counts or rejects it. False once the error limit is exceeded.
+  bool storeEvent(TypedEvent& t, const std::string& path, uint64_t line, std::string_view raw) {
+    SourceCounts& counts = counts_[1];
+    ++counts.read;
+    switch (t.outcome) {
+      case TypedEvent::Outcome::OtherShard: return other(counts);
+      case TypedEvent::Outcome::Reject:
+        return reject(DataSource::Events, path, line, raw, t.column, std::move(t.field), std::move(t.reason), counts);
+      case TypedEvent::Outcome::Store: break;
+    }
+    for (size_t k = 0; k < t.values.size(); ++k) {
+      Value v = t.values[k];
+      if (v.tag == Kind::String && v.s == nullptr) v = Value::string(eventStrings_[k].intern(t.texts[k], ds_->strings));
+      staged_[k].push(v);
+    }
+    owner_.push_back(t.customer);
     ++counts.accepted;
     return true;
+  }
+
+  // One event row, typed and stored.
+  bool eventRow(const RecordReader& reader, std::vector<RawValue>& vals, const RecordInfo& info) {
+    typeEvent(reader, vals, info, typed_, unusedPool_);
+    return storeEvent(typed_, reader.path(), info.line, info.raw);
   }
 
   // One contact row.
@@ -490,14 +546,18 @@ class Loader {
   // Records a rejected row; false once the error limit is exceeded.
   bool reject(DataSource source, const RecordReader& reader, const RecordInfo& info, uint32_t column,
               std::string field, std::string reason, SourceCounts& counts) {
+    return reject(source, reader.path(), info.line, info.raw, column, std::move(field), std::move(reason), counts);
+  }
+  bool reject(DataSource source, const std::string& path, uint64_t line, std::string_view raw, uint32_t column,
+              std::string field, std::string reason, SourceCounts& counts) {
     RejectedRow r;
     r.source = source;
-    r.file = reader.path();
-    r.line = info.line;
+    r.file = path;
+    r.line = line;
     r.column = column;
     r.field = std::move(field);
     r.reason = std::move(reason);
-    r.raw = std::string(info.raw);
+    r.raw = std::string(raw);
     r.customerId = source == DataSource::Customers ? currentId_ : std::string();
     std::string last = r.reason;
     (keepRejects_ ? keptRejects_ : rejects_)[static_cast<int>(source)].push_back(std::move(r));
@@ -505,7 +565,7 @@ class Loader {
     ++rejectCount_;
     if (options_.maxErrors >= 0 && static_cast<int64_t>(rejectCount_) > options_.maxErrors) {
       fatal_ = fmt::format("stopped: {} rows rejected, more than --max-errors {} (last: {}:{}: {})",
-                           rejectCount_, options_.maxErrors, reader.path(), info.line, last);
+                           rejectCount_, options_.maxErrors, path, line, last);
       return false;
     }
     return true;
@@ -534,12 +594,15 @@ class Loader {
     return finish(*reader);
   }
 
-  void prefetchCustomer(const RawValue& raw) {
-    if (config_.customers.customersFromEvents || (raw.kind != RawKind::Text && raw.kind != RawKind::Number)) return;
+  void ensureIdIndex() {
     if (!idIndexFresh_) {
       idIndex_.build(*ds_);
       idIndexFresh_ = true;
     }
+  }
+  void prefetchCustomer(const RawValue& raw) {
+    if (config_.customers.customersFromEvents || (raw.kind != RawKind::Text && raw.kind != RawKind::Number)) return;
+    ensureIdIndex();
     idIndex_.prefetch(raw.text);
   }
 
@@ -559,30 +622,172 @@ class Loader {
       }
       return it->second;
     }
-    if (!idIndexFresh_) {
-      idIndex_.build(*ds_);
-      idIndexFresh_ = true;
-    }
+    ensureIdIndex();
     return idIndex_.find(*ds_, raw.text);
   }
 
   bool loadEvents() {
     auto reader = open(config_.events, options_.eventsPath, eventColumns());
     if (!reader) return false;
-    std::vector<RawValue> vals;
-    RecordInfo info;
     // Room for the whole file, estimated from its size and its first rows: growing a column by
     // doubling copies it and keeps two copies at once (untouched capacity costs no memory).
     const uint64_t fileBytes = plainFileSize(reader->path());
     uint64_t sampleBytes = 0, sampleRows = 0;
+    auto sample = [&](uint64_t rows, uint64_t bytes) {
+      if (fileBytes == 0 || sampleRows >= kSampleRows) return;
+      sampleRows += rows;
+      sampleBytes += bytes;
+      if (sampleRows >= kSampleRows) reserveEvents(fileBytes / sampleBytes * sampleRows * 11 / 10);
+    };
+    if (options_.threads >= 2 && !config_.customers.customersFromEvents) {
+      if (!readEventsAside(*reader, sample)) return false;
+      return finish(*reader);
+    }
+    std::vector<RawValue> vals;
+    RecordInfo info;
     while (reader->next(vals, info)) {
       if (!eventRow(*reader, vals, info)) return false;
-      if (sampleRows < kSampleRows && fileBytes > 0) {
-        sampleBytes += info.raw.size() + 1;
-        if (++sampleRows == kSampleRows) reserveEvents(fileBytes / sampleBytes * kSampleRows * 11 / 10);
-      }
+      sample(1, info.raw.size() + 1);
     }
     return finish(*reader);
+  }
+
+  // The events file on two threads: a reading thread parses and types the rows (typeEvent) a
+  // batch at a time, and this thread stores each batch in file order (storeEvent). The rows, the
+  // rejects and their order are those of one thread; the pool, the columns and the counts are
+  // only touched here. A bounded queue keeps a few batches in flight.
+  struct EventBatch {
+    struct Row {
+      TypedEvent::Outcome outcome;
+      uint32_t customer;
+      uint64_t line;
+      uint32_t index;  // Store: first cell; Reject: index into rejects
+    };
+    struct Rejected {
+      uint32_t column;
+      std::string field, reason, raw;
+    };
+    std::vector<Row> rows;
+    std::vector<Value> cells;                            // Store rows' values, event fields each
+    std::vector<std::pair<uint32_t, uint32_t>> spans;    // per cell: a string's text in `text`
+    std::string text;
+    std::vector<Rejected> rejects;
+    uint64_t rawBytes = 0;  // the rows' length in the file, for the reservation estimate
+    bool last = false;
+    void clear() {
+      rows.clear();
+      cells.clear();
+      spans.clear();
+      text.clear();
+      rejects.clear();
+      rawBytes = 0;
+      last = false;
+    }
+  };
+  static constexpr size_t kBatchRows = 8192;
+  static constexpr size_t kBatchesInFlight = 4;
+
+  template <class Sample>
+  bool readEventsAside(RecordReader& reader, Sample& sample) {
+    ensureIdIndex();  // built here: the reading thread only looks ids up
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<std::unique_ptr<EventBatch>> full, spare;
+    bool stop = false;
+
+    std::thread reading([&] {
+      TypedEvent t;
+      StringPool unused;
+      std::vector<RawValue> vals;
+      RecordInfo info;
+      for (bool more = true; more;) {
+        std::unique_ptr<EventBatch> b;
+        {
+          std::unique_lock<std::mutex> lock(mutex);
+          changed.wait(lock, [&] { return stop || full.size() < kBatchesInFlight; });
+          if (stop) return;
+          if (!spare.empty()) {
+            b = std::move(spare.front());
+            spare.pop_front();
+          }
+        }
+        if (!b) b = std::make_unique<EventBatch>();
+        b->clear();
+        while (b->rows.size() < kBatchRows && (more = reader.next(vals, info))) {
+          typeEvent(reader, vals, info, t, unused);
+          EventBatch::Row row{t.outcome, t.customer, info.line, 0};
+          b->rawBytes += info.raw.size() + 1;
+          if (t.outcome == TypedEvent::Outcome::Store) {
+            row.index = static_cast<uint32_t>(b->cells.size());
+            for (size_t k = 0; k < t.values.size(); ++k) {
+              b->cells.push_back(t.values[k]);
+              std::pair<uint32_t, uint32_t> span{0, 0};
+              if (t.values[k].tag == Kind::String && t.values[k].s == nullptr) {
+                span = {static_cast<uint32_t>(b->text.size()), static_cast<uint32_t>(t.texts[k].size())};
+                b->text.append(t.texts[k]);
+              }
+              b->spans.push_back(span);
+            }
+          } else if (t.outcome == TypedEvent::Outcome::Reject) {
+            row.index = static_cast<uint32_t>(b->rejects.size());
+            b->rejects.push_back({t.column, std::move(t.field), std::move(t.reason), std::string(info.raw)});
+          }
+          b->rows.push_back(row);
+        }
+        b->last = !more;
+        std::lock_guard<std::mutex> lock(mutex);
+        full.push_back(std::move(b));
+        changed.notify_all();
+      }
+    });
+
+    bool ok = true;
+    TypedEvent t;
+    const size_t fields = config_.schema.eventFields.size();
+    for (bool last = false; !last && ok;) {
+      std::unique_ptr<EventBatch> b;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        changed.wait(lock, [&] { return !full.empty(); });
+        b = std::move(full.front());
+        full.pop_front();
+        changed.notify_all();
+      }
+      last = b->last;
+      for (const auto& row : b->rows) {
+        t.outcome = row.outcome;
+        t.customer = row.customer;
+        std::string_view raw;
+        if (row.outcome == TypedEvent::Outcome::Store) {
+          t.values.assign(b->cells.begin() + row.index, b->cells.begin() + row.index + fields);
+          t.texts.resize(fields);
+          for (size_t k = 0; k < fields; ++k) {
+            const auto& span = b->spans[row.index + k];
+            t.texts[k] = std::string_view(b->text).substr(span.first, span.second);
+          }
+        } else if (row.outcome == TypedEvent::Outcome::Reject) {
+          auto& r = b->rejects[row.index];
+          t.column = r.column;
+          t.field = std::move(r.field);
+          t.reason = std::move(r.reason);
+          raw = r.raw;
+        }
+        if (!storeEvent(t, reader.path(), row.line, raw)) {
+          ok = false;
+          break;
+        }
+      }
+      sample(b->rows.size(), b->rawBytes);
+      std::lock_guard<std::mutex> lock(mutex);
+      spare.push_back(std::move(b));
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stop = true;
+      changed.notify_all();
+    }
+    reading.join();
+    return ok;
   }
 
   static constexpr uint64_t kSampleRows = 4096;
@@ -708,6 +913,8 @@ class Loader {
   std::vector<Column> staged_;  // events of the batch, in file order
   std::vector<uint32_t> owner_;
   std::vector<InternCache> eventStrings_;  // per event field
+  TypedEvent typed_;                       // eventRow's
+  StringPool unusedPool_;                  // typeEvent's: typing numbers and times interns nothing
   std::vector<uint32_t> contactOwner_;
   std::vector<int64_t> contactWhen_;
   std::vector<int32_t> contactChannel_;

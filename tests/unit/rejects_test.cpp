@@ -166,3 +166,92 @@ TEST_CASE("an event row with several faults is rejected for the first: its custo
   CHECK(data->eventCount(0) == 1);
   CHECK(data->eventCounts.reconciles());
 }
+
+namespace {
+
+// Everything a load gives, as text: the customers' event columns in order, the counts, and
+// every rejected row with its file, line, column, field, reason and raw text.
+std::string describeLoad(const rekindle::Dataset& d) {
+  std::string out;
+  for (uint32_t c = 0; c < d.customerCount; ++c) {
+    out += d.customerId(c) + ":";
+    for (uint32_t e = d.eventBegin[c]; e < d.eventBegin[c + 1]; ++e) {
+      out += " (";
+      for (const auto& column : d.events) {
+        rekindle::Value v = column.get(e);
+        out += v.isNull() ? "null" : v.tag == rekindle::Kind::String ? *v.s : std::to_string(v.i);
+        out += ",";
+      }
+      out += ")";
+    }
+    out += "\n";
+  }
+  auto counts = [](const rekindle::SourceCounts& s) {
+    return std::to_string(s.read) + "/" + std::to_string(s.accepted) + "/" + std::to_string(s.rejected) + "/" +
+           std::to_string(s.otherShards) + "\n";
+  };
+  out += counts(d.customerCounts) + counts(d.eventCounts) + counts(d.contactCounts);
+  for (const auto& r : d.rejects)
+    out += r.file + ":" + std::to_string(r.line) + ":" + std::to_string(r.column) + " " + r.field + ": " + r.reason +
+           " [" + r.raw + "]\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the events read on a second thread give the same rows, rejects and order as on one", "[rejects][threads]") {
+  std::string dir = tempDir("events-aside");
+  std::ofstream(dir + "/rekindle.yaml") << kConfig;
+  {
+    std::ofstream f(dir + "/customers.csv");
+    f << "id,signup_at,score,email,consent_email\n";
+    for (int i = 0; i < 500; ++i) f << "C" << i << ",2026-01-01,1,c" << i << "@x,true\n";
+  }
+  {
+    // 30,000 rows: several batches of the reading thread, with a broken row of every kind now
+    // and then, and a quoted field with a line break inside.
+    std::ofstream f(dir + "/events.csv", std::ios::binary);
+    f << "id,at,kind,amount\n";
+    std::mt19937 rng(11);
+    for (int i = 0; i < 30000; ++i) {
+      std::string id = "C" + std::to_string(rng() % 520);  // 20 unknown ids
+      switch (rng() % 50) {
+        case 0: f << id << ",yesterday,purchase,5\n"; break;
+        case 1: f << id << ",2026-11-01,purchase,lots\n"; break;
+        case 2: f << id << ",2026-11-01\n"; break;
+        case 3: f << id << ",2026-11-01,\"multi\nline\",1\n"; break;
+        case 4: f << ",2026-11-01,visit,\n"; break;
+        case 5: f << id << ",2026-11-01,\"bad\"quote,1\n"; break;
+        default: f << id << ",2026-1" << (rng() % 2) << "-0" << (1 + rng() % 9) << ",k" << (rng() % 70) << "," << (rng() % 100) << "\n";
+      }
+    }
+  }
+  std::ofstream(dir + "/contacts.csv") << "id,at,channel\nC1,2026-11-01,email\n";
+  std::vector<rekindle::Diagnostic> diags;
+  auto config = rekindle::loadConfig(dir + "/rekindle.yaml", diags);
+  REQUIRE(config);
+  auto load = [&](int threads, int64_t maxErrors, uint32_t shard, uint32_t shards, std::string& fatal) {
+    rekindle::LoadOptions options;
+    options.threads = threads;
+    options.maxErrors = maxErrors;
+    options.shard = shard;
+    options.shards = shards;
+    fatal.clear();
+    auto d = rekindle::loadDataset(*config, options, fatal);
+    return d ? describeLoad(*d) : std::string("fatal: ") + fatal;
+  };
+  std::string fatal;
+  std::string one = load(1, -1, 0, 1, fatal);
+  CHECK(one.find("unknown customer id") != std::string::npos);
+  CHECK(one.find("multi\nline") != std::string::npos);
+  CHECK(load(2, -1, 0, 1, fatal) == one);
+  CHECK(load(3, -1, 0, 1, fatal) == one);
+  // Stopping at the error limit: the same row stops both, with the same message.
+  std::string stopped = load(1, 100, 0, 1, fatal);
+  CHECK_THAT(stopped, Catch::StartsWith("fatal: stopped: 101 rows rejected"));
+  CHECK(load(2, 100, 0, 1, fatal) == stopped);
+  // A shard.
+  std::string shard = load(1, -1, 1, 3, fatal);
+  CHECK(shard != one);
+  CHECK(load(2, -1, 1, 3, fatal) == shard);
+}
