@@ -104,21 +104,4 @@ std::optional<LoadedRules> loadRules(const std::string& path, const Config& conf
   return out;
 }
 
-std::string oneLine(const SourceFile& src, SourceRange r) {
-  size_t b = src.offsetOf(r.begin), e = src.offsetOf(r.end);
-  std::string out;
-  bool space = false;
-  for (size_t k = b; k < e && k < src.text().size(); ++k) {
-    char c = src.text()[k];
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
-
 }  // namespace rekindle::cli

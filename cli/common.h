@@ -46,7 +46,4 @@ struct LoadedRules {
 };
 std::optional<LoadedRules> loadRules(const std::string& path, const Config& config);
 
-// The source text of a range on one line (runs of whitespace and line breaks become one space).
-std::string oneLine(const SourceFile& src, SourceRange r);
-
 }  // namespace rekindle::cli

@@ -205,7 +205,7 @@ int explainCommand(const ExplainArgs& a) {
         else if (t == 1 && !d.suppressedBy.empty()) notes.push_back("its caps stop the contact: uses none of the capacity");
         else if (t == 2 && !d.send) notes.push_back("no message goes out: uses none of the budget");
       }
-      std::string text = decl ? oneLine(src, decl->rows[r].range) : exe->outcomeName(k, row.outcome);
+      std::string text = decl ? src.oneLine(decl->rows[r].range) : exe->outcomeName(k, row.outcome);
       const char* mark = static_cast<int>(r) == d.row[t] ? "->" : "  ";
       fmt::print("  {} {:>4}  {:<7} {}\n", mark, row.loc.line, result, text);
       for (const auto& n : notes) fmt::print("  {:>15}{}\n", "", n);

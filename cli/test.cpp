@@ -129,7 +129,7 @@ int testCommand(const TestArgs& a) {
     auto rowText = [&](const TestRowCoverage& r) -> std::string {
       if (compiled && compiled->module)
         for (const auto& td : compiled->module->tables)
-          if (static_cast<int>(td.kind) == static_cast<int>(r.table) && static_cast<size_t>(r.row) < td.rows.size()) return oneLine(*rulesSrc, td.rows[r.row].range);
+          if (static_cast<int>(td.kind) == static_cast<int>(r.table) && static_cast<size_t>(r.row) < td.rows.size()) return rulesSrc->oneLine(td.rows[r.row].range);
       return std::string(tableName(r.table)) + " row " + std::to_string(r.row + 1) + ": " + r.outcome;
     };
     bool header = false;

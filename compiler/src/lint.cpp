@@ -308,28 +308,6 @@ struct Const {
   std::string str;
 };
 
-std::string collapse(std::string_view text) {
-  std::string out;
-  bool space = false, inString = false;
-  for (size_t k = 0; k < text.size(); ++k) {
-    char c = text[k];
-    if (!inString && c == '#') {
-      while (k < text.size() && text[k] != '\n') ++k;
-      space = true;
-      continue;
-    }
-    if (c == '"' && (k == 0 || text[k - 1] != '\\')) inString = !inString;
-    if (!inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
-
 std::string shorten(std::string s, size_t max = 70) {
   if (codePointCount(s) <= max) return s;
   size_t cut = 0, n = 0;
@@ -525,14 +503,8 @@ class Linter {
     return diags_.back();
   }
 
-  std::string sourceText(SourceRange r) const {
-    size_t b = source_.offsetOf(r.begin), e = source_.offsetOf(r.end);
-    if (e <= b) return "";
-    return std::string(std::string_view(source_.text()).substr(b, e - b));
-  }
-
   std::string rowText(const ast::TableRow& row) const {
-    std::string t = shorten(collapse(sourceText(row.range)));
+    std::string t = shorten(source_.oneLine(row.range));
     return t.empty() ? row.outcome : t;
   }
 
@@ -1568,7 +1540,7 @@ class Linter {
       const Expr& x = isNullLiteral(l) ? r : l;
       bool ne = e.op == Op::Ne;
       report(Lint::CompareWithNull, e.range,
-             fmt::format("`{}` is always false: a comparison with null is false{}", shorten(collapse(sourceText(e.range)), 50),
+             fmt::format("`{}` is always false: a comparison with null is false{}", shorten(source_.oneLine(e.range), 50),
                          ne ? ", `!=` included" : ""),
              e.op == Op::Eq || ne ? fmt::format("write `{} is {}null`", shorten(exprText(x), 40), ne ? "not " : "")
                                   : "test for null with `is null` / `is not null`");
@@ -1585,7 +1557,7 @@ class Linter {
       else if (e.op == Op::Ne && !fold(r) && r.type.nullable) x = &r;
       if (x && !guarded(*w.guardRoot, keyOf(*x))) {
         std::string name = shorten(exprText(*x), 40);
-        std::string cmp = shorten(collapse(sourceText(e.range)), 50);
+        std::string cmp = shorten(source_.oneLine(e.range), 50);
         report(Lint::NullExcludedByInequality, e.range,
                fmt::format("`{}` is false when `{}` is null: {} without a `{}` are left out", cmp, name,
                            w.element ? "events" : "customers", name),

@@ -57,6 +57,29 @@ SourceLoc SourceFile::locOf(size_t offset) const {
   return SourceLoc{line, col};
 }
 
+std::string SourceFile::oneLine(SourceRange r) const {
+  const size_t begin = offsetOf(r.begin), end = offsetOf(r.end);
+  std::string out;
+  bool space = false, inString = false;
+  for (size_t k = begin; k < end; ++k) {
+    char c = text_[k];
+    if (!inString && c == '#') {
+      while (k < end && text_[k] != '\n') ++k;
+      space = true;
+      continue;
+    }
+    if (c == '"' && (k == begin || text_[k - 1] != '\\')) inString = !inString;
+    if (!inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
 size_t codePointCount(std::string_view s) {
   size_t n = 0;
   for (unsigned char c : s)

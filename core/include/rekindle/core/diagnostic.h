@@ -60,6 +60,9 @@ class SourceFile {
   // Byte offset of a location; clamps to the text.
   size_t offsetOf(SourceLoc loc) const;
   SourceLoc locOf(size_t offset) const;
+  // The text of a range on one line, for messages: comments dropped, line breaks and runs of
+  // blanks as one space, strings as written.
+  std::string oneLine(SourceRange r) const;
 
  private:
   std::string path_;
