@@ -11,7 +11,6 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
-#include <filesystem>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -631,7 +630,7 @@ class Loader {
     if (!reader) return false;
     // Room for the whole file, estimated from its size and its first rows: growing a column by
     // doubling copies it and keeps two copies at once (untouched capacity costs no memory).
-    const uint64_t fileBytes = plainFileSize(reader->path());
+    const uint64_t fileBytes = plainFileBytes(reader->path());
     uint64_t sampleBytes = 0, sampleRows = 0;
     auto sample = [&](uint64_t rows, uint64_t bytes) {
       if (fileBytes == 0 || sampleRows >= kSampleRows) return;
@@ -795,14 +794,6 @@ class Loader {
     rows = std::min<uint64_t>(rows, UINT32_MAX);
     for (auto& c : staged_) c.reserve(rows);
     owner_.reserve(rows);
-  }
-  // The size of an uncompressed file, or 0 (compressed, or not a regular file).
-  static uint64_t plainFileSize(const std::string& path) {
-    std::error_code ec;
-    if (path.size() >= 3 && path.compare(path.size() - 3, 3, ".gz") == 0) return 0;
-    if (!std::filesystem::is_regular_file(path, ec)) return 0;
-    uint64_t size = std::filesystem::file_size(path, ec);
-    return ec ? 0 : size;
   }
 
   // Each column is reordered on its own: the columns go to the threads in turn.

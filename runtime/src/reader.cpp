@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -185,6 +186,13 @@ bool isAscii(const char* text, size_t size) {
   }
   for (; i < size; ++i) word |= static_cast<unsigned char>(text[i]);
   return (word & 0x8080808080808080ull) == 0;
+}
+
+uint64_t plainFileBytes(const std::string& path) {
+  std::error_code ec;
+  if (endsWithIgnoringCase(path, ".gz") || !std::filesystem::is_regular_file(path, ec)) return 0;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : size;
 }
 
 std::unique_ptr<RecordReader> RecordReader::open(const SourceOptions& options,

@@ -78,6 +78,10 @@ class RecordReader {
   virtual uint32_t columnNumber(size_t /*slot*/) const { return 0; }
 };
 
+// The size in bytes of an export that is read as it is stored: a regular file not named .gz
+// (RecordReader::open's rule). 0 for compressed files, pipes and devices. For size estimates.
+uint64_t plainFileBytes(const std::string& path);
+
 // Parses one complete JSON document (RFC 8259) and says whether it is valid; used by the JSONL
 // reader for each line and by tests against JSONTestSuite.
 bool validJsonDocument(std::string_view text, std::string* error = nullptr);
