@@ -87,6 +87,9 @@ std::optional<double> parseFloat(std::string_view s) {
   return v;
 }
 
+// The text a string field takes from a raw value: a JSON boolean by its name, a number as written.
+std::string_view stringText(const RawValue& raw) { return raw.kind == RawKind::Bool ? (raw.b ? "true" : "false") : raw.text; }
+
 std::string shown(std::string_view s) {
   if (s.size() > 40) return std::string(s.substr(0, 40)) + "...";
   return std::string(s);
@@ -128,8 +131,7 @@ std::optional<Value> convertValue(const RawValue& raw, const FieldSpec& field, c
       return fail("a number");
     }
     case Kind::String:
-      if (raw.kind == RawKind::Bool) return Value::string(pool.intern(raw.b ? "true" : "false"));
-      return Value::string(pool.intern(text));
+      return Value::string(pool.intern(stringText(raw)));
     case Kind::Time: {
       if (raw.kind == RawKind::Number) {
         if (auto v = parseInt(text)) return Value::time(*v);
@@ -439,9 +441,8 @@ class Loader {
     for (size_t k = 0; k < fields; ++k) {
       const RawValue& raw = vals[k + 1];
       if (schema.eventFields[k].type.kind == Kind::String && raw.kind != RawKind::Missing && raw.kind != RawKind::Null) {
-        // Interned when stored, as convertValue would: booleans as their names, numbers as written.
-        t.values[k] = Value::string(nullptr);
-        t.texts[k] = raw.kind == RawKind::Bool ? std::string_view(raw.b ? "true" : "false") : raw.text;
+        t.values[k] = Value::string(nullptr);  // interned when stored (storeEvent)
+        t.texts[k] = stringText(raw);
         continue;
       }
       auto v = convertValue(raw, schema.eventFields[k], config_.zone, unused, badReason);  // no string: no pool
