@@ -174,7 +174,7 @@ class IdIndex {
     slots_.assign(capacity, Slot{});
     for (uint32_t c = 0; c < ds.customerCount; ++c) {
       std::string_view id = ds.customerId(c);
-      uint64_t h = std::hash<std::string_view>()(id);
+      uint64_t h = hashOf(id);
       size_t mask = slots_.size() - 1;
       size_t k = h & mask;
       while (slots_[k].customer != kEmpty) k = (k + 1) & mask;
@@ -187,13 +187,14 @@ class IdIndex {
       }
     }
   }
-  // Starts loading the cache line find(id) will read first.
-  void prefetch(std::string_view id) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[std::hash<std::string_view>()(id) & (slots_.size() - 1)]);
+  static uint64_t hashOf(std::string_view id) { return std::hash<std::string_view>()(id); }
+  // Starts loading the cache line find() will read first.
+  void prefetch(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
   }
-  std::optional<uint32_t> find(const Dataset& ds, std::string_view id) const {
+  std::optional<uint32_t> find(const Dataset& ds, std::string_view id) const { return find(ds, id, hashOf(id)); }
+  std::optional<uint32_t> find(const Dataset& ds, std::string_view id, uint64_t h) const {
     if (slots_.empty()) return std::nullopt;
-    uint64_t h = std::hash<std::string_view>()(id);
     size_t mask = slots_.size() - 1;
     const bool inline_ = id.size() <= sizeof(Slot::key);
     for (size_t k = h & mask; slots_[k].customer != kEmpty; k = (k + 1) & mask) {
@@ -432,7 +433,7 @@ class Loader {
     }
     // The id lookup is a cache miss in a large table: start it, type the fields meanwhile, then
     // finish it. An unknown customer is still the reason given first, as the lookup comes first.
-    prefetchCustomer(vals[0]);
+    const uint64_t idHash = prefetchCustomer(vals[0]);
     const size_t fields = schema.eventFields.size();
     t.values.resize(fields);
     t.texts.resize(fields);
@@ -452,7 +453,7 @@ class Loader {
       }
       t.values[k] = *v;
     }
-    auto cust = customerOf(vals[0]);
+    auto cust = customerOf(vals[0], idHash);
     if (!cust) {
       t.outcome = TypedEvent::Outcome::Reject;
       t.column = reader.columnNumber(0);
@@ -600,15 +601,21 @@ class Loader {
       idIndexFresh_ = true;
     }
   }
-  void prefetchCustomer(const RawValue& raw) {
-    if (config_.customers.customersFromEvents || (raw.kind != RawKind::Text && raw.kind != RawKind::Number)) return;
-    ensureIdIndex();
-    idIndex_.prefetch(raw.text);
+  // Starts looking a customer id up: the id's hash, for customerOf, with the index's cache line
+  // for it on its way.
+  uint64_t prefetchCustomer(const RawValue& raw) {
+    const uint64_t hash = IdIndex::hashOf(raw.text);
+    if (!config_.customers.customersFromEvents) {
+      ensureIdIndex();
+      idIndex_.prefetch(hash);
+    }
+    return hash;
   }
 
   // Looks up a customer id; rejects the row when unknown. With customers.from_events, an id
   // seen for the first time is a new customer.
-  std::optional<uint32_t> customerOf(const RawValue& raw) {
+  std::optional<uint32_t> customerOf(const RawValue& raw) { return customerOf(raw, IdIndex::hashOf(raw.text)); }
+  std::optional<uint32_t> customerOf(const RawValue& raw, uint64_t hash) {
     if (raw.kind != RawKind::Text && raw.kind != RawKind::Number) return std::nullopt;
     if (config_.customers.customersFromEvents && !raw.text.empty()) {
       const std::string* id = ds_->strings.intern(raw.text);
@@ -623,7 +630,7 @@ class Loader {
       return it->second;
     }
     ensureIdIndex();
-    return idIndex_.find(*ds_, raw.text);
+    return idIndex_.find(*ds_, raw.text, hash);
   }
 
   bool loadEvents() {
