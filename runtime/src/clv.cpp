@@ -341,6 +341,20 @@ MultiStart minimise(const std::function<double(const std::vector<double>&)>& f,
   return m;
 }
 
+// Records the optimiser's effort; false with the reason when the best minimum is not a fit: it
+// did not converge, or a parameter ran off (runaway).
+bool accept(const MultiStart& m, const char* const* names, const char* model, ClvFitReport& rep) {
+  rep.iterations = m.best.iterations;
+  rep.evaluations = m.best.evaluations;
+  rep.restarts = m.best.restarts;
+  if (!m.any || !m.best.converged) {
+    rep.error = fmt::format("{} did not converge ({} iterations)", model, rep.iterations);
+    return false;
+  }
+  rep.error = runaway(m.best.x, names, model);
+  return rep.error.empty();
+}
+
 }  // namespace
 
 ClvFitReport fitBgNbd(const std::vector<ClvSummary>& customers, BgNbdParams& out, size_t minRepeat) {
@@ -404,16 +418,8 @@ ClvFitReport fitBgNbd(const std::vector<ClvSummary>& customers, BgNbdParams& out
     return std::isfinite(ll) ? -ll : kInf;
   };
   MultiStart m = minimise(negLL, {{0, 0, 0, 0}, {std::log(0.5), 0, std::log(0.5), std::log(2.0)}, {std::log(2.0), std::log(0.5), std::log(2.0), std::log(5.0)}});
-  rep.iterations = m.best.iterations;
-  rep.evaluations = m.best.evaluations;
-  rep.restarts = m.best.restarts;
-  if (!m.any || !m.best.converged) {
-    rep.error = fmt::format("BG/NBD did not converge ({} iterations)", rep.iterations);
-    return rep;
-  }
   static const char* const kNames[] = {"r", "alpha", "a", "b"};
-  rep.error = runaway(m.best.x, kNames, "BG/NBD");
-  if (!rep.error.empty()) return rep;
+  if (!accept(m, kNames, "BG/NBD", rep)) return rep;
   out.r = std::exp(m.best.x[0]);
   out.alpha = std::exp(m.best.x[1]) * meanT;
   out.a = std::exp(m.best.x[2]);
@@ -463,16 +469,8 @@ ClvFitReport fitGammaGamma(const std::vector<ClvSummary>& customers, GammaGammaP
     return std::isfinite(ll) ? -ll : kInf;
   };
   MultiStart m = minimise(negLL, {{0, std::log(2.0), 0}, {std::log(5.0), std::log(3.0), std::log(0.5)}, {std::log(0.5), std::log(1.5), std::log(2.0)}});
-  rep.iterations = m.best.iterations;
-  rep.evaluations = m.best.evaluations;
-  rep.restarts = m.best.restarts;
-  if (!m.any || !m.best.converged) {
-    rep.error = fmt::format("Gamma-Gamma did not converge ({} iterations)", rep.iterations);
-    return rep;
-  }
   static const char* const kNames[] = {"p", "q", "gamma"};
-  rep.error = runaway(m.best.x, kNames, "Gamma-Gamma");
-  if (!rep.error.empty()) return rep;
+  if (!accept(m, kNames, "Gamma-Gamma", rep)) return rep;
   out.p = std::exp(m.best.x[0]);
   out.q = std::exp(m.best.x[1]);
   out.gamma = std::exp(m.best.x[2]) * meanM;
