@@ -92,8 +92,10 @@ std::string stageLabel(const std::string& s) { return s.empty() ? "(no stage)" :
 std::string outcomeLabel(const std::string& s) { return s.empty() ? "(no row)" : s; }
 
 // A number in a table cell, machine-readable: data-figure names it, data-value holds it.
-E figureCell(const std::string& key, uint64_t n) {
-  return fmt::format("<td class=\"n\" data-figure=\"{}\" data-value=\"{}\">{}</td>", esc(key), n, groupDigits(n));
+// colspan 0: no colspan attribute.
+E figureCell(const std::string& key, uint64_t n, size_t colspan = 0) {
+  std::string span = colspan ? fmt::format(" colspan=\"{}\"", colspan) : std::string();
+  return fmt::format("<td class=\"n\"{} data-figure=\"{}\" data-value=\"{}\">{}</td>", span, esc(key), n, groupDigits(n));
 }
 E moneyCell(const std::string& key, double v) {
   return fmt::format("<td class=\"n\" data-figure=\"{}\" data-value=\"{}\">{}</td>", esc(key), money(v), moneyGrouped(v));
@@ -723,7 +725,7 @@ Section transitions(const ReportData& d) {
     t += "</tr>";
   }
   t += "</tbody><tfoot><tr><th scope=\"row\">changed stage</th>" +
-       fmt::format("<td class=\"n\" colspan=\"{}\" data-figure=\"transitions\" data-value=\"{}\">{}</td>", to.size(), moved, groupDigits(moved)) +
+       figureCell("transitions", moved, to.size()) +
        "</tr></tfoot></table>";
   s.table = t;
   return s;
@@ -767,7 +769,7 @@ Section rfm(const ReportData& d) {
     t += "</tr>";
   }
   t += "</tbody><tfoot><tr><th scope=\"row\">No Purchases</th>" +
-       fmt::format("<td class=\"n\" colspan=\"5\" data-figure=\"rfm:none\" data-value=\"{}\">{}</td>", d.rfm[0][0], groupDigits(d.rfm[0][0])) +
+       figureCell("rfm:none", d.rfm[0][0], 5) +
        "</tr></tfoot></table>";
   s.table = t;
   return s;
