@@ -90,9 +90,8 @@ int explainCommand(const ExplainArgs& a) {
     printError(error);
     return kExitErrors;
   }
-  const std::string* id = data->strings.find(a.id);
-  auto found = id ? data->customerIndex.find(id) : data->customerIndex.end();
-  if (found == data->customerIndex.end()) {
+  auto found = data->customerIndex.find(a.id);
+  if (!found) {
     for (const auto& r : data->rejects)
       if (r.source == DataSource::Customers && r.customerId == a.id) {
         printError(fmt::format("customer '{}' was rejected: {}:{}{}: {}{} (so no decision is made for it)", a.id, r.file, r.line,
@@ -105,7 +104,7 @@ int explainCommand(const ExplainArgs& a) {
     printError("no customer '" + a.id + "' in " + config->customers.source.path + (near.empty() ? "" : " (did you mean '" + near + "'?)"));
     return kExitErrors;
   }
-  uint32_t c = found->second;
+  uint32_t c = *found;
 
   int64_t now = config->asOf.value_or(static_cast<int64_t>(std::time(nullptr)));
   if (!a.asOf.empty()) {

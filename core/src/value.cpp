@@ -121,8 +121,9 @@ StringPool::~StringPool() = default;
 StringPool::StringPool(StringPool&&) noexcept = default;
 StringPool& StringPool::operator=(StringPool&&) noexcept = default;
 
-const std::string* StringPool::intern(std::string_view s) {
-  size_t h = std::hash<std::string_view>()(s);
+void StringPool::prefetch(size_t hash) const { __builtin_prefetch(&impl_->slots[hash & (impl_->slots.size() - 1)]); }
+
+const std::string* StringPool::intern(std::string_view s, size_t h) {
   size_t i = impl_->probe(s, h);
   if (impl_->slots[i].str) return impl_->slots[i].str;
   // At most half full, so probes stay short.
@@ -136,7 +137,7 @@ const std::string* StringPool::intern(std::string_view s) {
 }
 
 const std::string* StringPool::find(std::string_view s) const {
-  return impl_->slots[impl_->probe(s, std::hash<std::string_view>()(s))].str;
+  return impl_->slots[impl_->probe(s, hashOf(s))].str;
 }
 
 size_t StringPool::size() const { return impl_->storage.size(); }

@@ -44,6 +44,60 @@ void Column::permute(const std::vector<uint32_t>& order) {
   nulls_.swap(n);
 }
 
+bool CustomerIndex::Slot::holds(std::string_view id, uint64_t h) const {
+  if (hash != h) return false;
+  if (length != kLong) return length == id.size() && std::memcmp(key, id.data(), id.size()) == 0;
+  const std::string* stored;
+  std::memcpy(&stored, key, sizeof stored);
+  return *stored == id;
+}
+
+size_t CustomerIndex::slotFor(std::string_view id, uint64_t hash) const {
+  size_t k = home(hash);
+  while (slots_[k].customer != kEmpty && !slots_[k].holds(id, hash))
+    if (++k == slots_.size()) k = 0;
+  return k;
+}
+
+std::optional<uint32_t> CustomerIndex::find(std::string_view id, uint64_t hash) const {
+  if (slots_.empty()) return std::nullopt;
+  const Slot& s = slots_[slotFor(id, hash)];
+  if (s.customer == kEmpty) return std::nullopt;
+  return s.customer;
+}
+
+void CustomerIndex::reserve(size_t customers) {
+  const size_t capacity = std::max<size_t>(16, customers * 2);  // at most half full: short probe runs
+  if (capacity <= slots_.size()) return;
+  std::vector<Slot> old(capacity);
+  old.swap(slots_);
+  for (const Slot& s : old) {
+    if (s.customer == kEmpty) continue;
+    size_t k = home(s.hash);
+    while (slots_[k].customer != kEmpty)
+      if (++k == slots_.size()) k = 0;
+    slots_[k] = s;
+  }
+}
+
+std::pair<uint32_t, bool> CustomerIndex::insert(const std::string* id, uint32_t customer) {
+  if ((size_ + 1) * 2 > slots_.size()) reserve(std::max<size_t>(size_ + 1, size_ * 2));
+  const uint64_t hash = hashOf(*id);
+  Slot& s = slots_[slotFor(*id, hash)];
+  if (s.customer != kEmpty) return {s.customer, false};
+  s.hash = hash;
+  s.customer = customer;
+  if (id->size() <= sizeof s.key) {
+    s.length = static_cast<uint8_t>(id->size());
+    std::memcpy(s.key, id->data(), id->size());
+  } else {
+    s.length = kLong;
+    std::memcpy(s.key, &id, sizeof id);
+  }
+  ++size_;
+  return {customer, true};
+}
+
 const char* dataSourceName(DataSource s) {
   switch (s) {
     case DataSource::Customers: return "customers";
@@ -163,64 +217,6 @@ std::optional<Value> convertValue(const RawValue& raw, const FieldSpec& field, c
 
 namespace {
 
-// Customer ids to customers, for the lookups of every event and contact row: one probe in a
-// table sized to the customers. The string pool holds every string of the export (names, emails,
-// products) and a lookup there, then in the id map, was a quarter of the load time.
-class IdIndex {
- public:
-  void build(const Dataset& ds) {
-    size_t capacity = 16;
-    while (capacity < static_cast<size_t>(ds.customerCount) * 2) capacity <<= 1;
-    slots_.assign(capacity, Slot{});
-    for (uint32_t c = 0; c < ds.customerCount; ++c) {
-      std::string_view id = ds.customerId(c);
-      uint64_t h = hashOf(id);
-      size_t mask = slots_.size() - 1;
-      size_t k = h & mask;
-      while (slots_[k].customer != kEmpty) k = (k + 1) & mask;
-      Slot& s = slots_[k];
-      s.hash = h;
-      s.customer = c;
-      if (id.size() <= sizeof s.key) {
-        s.length = static_cast<uint8_t>(id.size());
-        std::memcpy(s.key, id.data(), id.size());
-      }
-    }
-  }
-  static uint64_t hashOf(std::string_view id) { return std::hash<std::string_view>()(id); }
-  // Starts loading the cache line find() will read first.
-  void prefetch(uint64_t hash) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
-  }
-  std::optional<uint32_t> find(const Dataset& ds, std::string_view id) const { return find(ds, id, hashOf(id)); }
-  std::optional<uint32_t> find(const Dataset& ds, std::string_view id, uint64_t h) const {
-    if (slots_.empty()) return std::nullopt;
-    size_t mask = slots_.size() - 1;
-    const bool inline_ = id.size() <= sizeof(Slot::key);
-    for (size_t k = h & mask; slots_[k].customer != kEmpty; k = (k + 1) & mask) {
-      const Slot& s = slots_[k];
-      if (s.hash != h) continue;
-      if (inline_ ? s.length == id.size() && std::memcmp(s.key, id.data(), id.size()) == 0
-                  : ds.customerId(s.customer) == id)
-        return s.customer;
-    }
-    return std::nullopt;
-  }
-
- private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;
-  // 32 bytes. Ids up to 19 bytes (most are) are kept in the slot, so a lookup reads one cache
-  // line instead of following the customer's column to its string: the loader looks up every
-  // event row, in no useful order.
-  struct Slot {
-    uint64_t hash = 0;
-    uint32_t customer = kEmpty;
-    uint8_t length = UINT8_MAX;  // of the id in `key`; UINT8_MAX: longer, compare in the dataset
-    char key[19] = {};
-  };
-  std::vector<Slot> slots_;
-};
-
 // A column like an event's kind or channel holds a handful of values over millions of rows. A
 // small cache per string field, tried before the run's pool, answers most rows from a few cache
 // lines instead of a probe in a pool of every name, email and product. Entries point into the
@@ -245,6 +241,28 @@ class InternCache {
   std::array<const std::string*, kSlots> slots_{};
 };
 
+// A file's row count, estimated from its size and its first rows, so that its columns can be
+// reserved once: growing a column by doubling copies it and keeps two copies at once, and
+// growing a hash table rehashes it (untouched capacity costs no memory). 0 for files whose size
+// is unknown (compressed, a pipe).
+class RowEstimate {
+ public:
+  explicit RowEstimate(const std::string& path) : fileBytes_(plainFileBytes(path)) {}
+  // Counts rows read and their bytes; returns the estimate once, when enough rows are seen.
+  uint64_t add(uint64_t rows, uint64_t bytes) {
+    if (fileBytes_ == 0 || rows_ >= kSampleRows) return 0;
+    rows_ += rows;
+    bytes_ += bytes;
+    if (rows_ < kSampleRows || bytes_ == 0) return 0;
+    return std::min<uint64_t>(fileBytes_ / bytes_ * rows_ * 11 / 10, UINT32_MAX);  // 10% to spare
+  }
+
+ private:
+  static constexpr uint64_t kSampleRows = 4096;
+  uint64_t fileBytes_;
+  uint64_t rows_ = 0, bytes_ = 0;
+};
+
 // Row-level loading, shared by loadDataset (whole files) and GroupedReader (batches): typing,
 // joining, rejecting and the shard filter happen here and only here, so both give the same rows.
 class Loader {
@@ -254,7 +272,6 @@ class Loader {
 
   void bind(Dataset& ds) {
     ds_ = &ds;
-    idIndexFresh_ = false;
     const Schema& schema = config_.schema;
     if (config_.customers.customersFromEvents) ds_->customers.emplace_back(Kind::String);  // the id is their only field
     else
@@ -350,9 +367,21 @@ class Loader {
     if (vals[0].kind == RawKind::Text || vals[0].kind == RawKind::Number) currentId_ = std::string(vals[0].text);
     const size_t fields = schema.customerFields.size();
     row_.resize(fields);
+    // A row's strings (id, name, email, ...) land at random places in a pool of millions: start
+    // every cache miss, the id index's too, before waiting on the first.
+    stringHash_.resize(fields);
+    for (size_t k = 0; k < fields; ++k) {
+      if (schema.customerFields[k].type.kind != Kind::String || vals[k].kind == RawKind::Missing || vals[k].kind == RawKind::Null)
+        continue;
+      stringHash_[k] = StringPool::hashOf(stringText(vals[k]));
+      ds_->strings.prefetch(stringHash_[k]);
+    }
+    ds_->customerIndex.prefetch(CustomerIndex::hashOf(stringText(vals[0])));
     for (size_t k = 0; k < fields; ++k) {
       std::string reason;
-      auto v = convertValue(vals[k], schema.customerFields[k], config_.zone, ds_->strings, reason);
+      auto v = schema.customerFields[k].type.kind == Kind::String && vals[k].kind != RawKind::Missing && vals[k].kind != RawKind::Null
+                   ? Value::string(ds_->strings.intern(stringText(vals[k]), stringHash_[k]))
+                   : convertValue(vals[k], schema.customerFields[k], config_.zone, ds_->strings, reason);
       if (!v) {
         uint32_t column = rowIds ? (k == 0 ? 0 : reader.columnNumber(k - 1)) : reader.columnNumber(k);
         return reject(DataSource::Customers, reader, info, column, schema.customerFields[k].name, reason, counts);
@@ -384,11 +413,10 @@ class Loader {
     // is caught by remembering it (sorted input puts every duplicate right after its first).
     uint64_t firstLine = 0;
     if (grouped_ && *row_[0].s == lastAccepted_) firstLine = lastAcceptedLine_;
-    auto [it, fresh] = firstLine ? std::make_pair(ds_->customerIndex.end(), false)
-                                 : ds_->customerIndex.emplace(row_[0].s, static_cast<uint32_t>(ds_->customerCount));
-    idIndexFresh_ = false;
+    auto [first, fresh] = firstLine ? std::make_pair(uint32_t{0}, false)
+                                    : ds_->customerIndex.insert(row_[0].s, static_cast<uint32_t>(ds_->customerCount));
     if (!fresh) {
-      if (!firstLine) firstLine = ds_->customerLine[it->second];
+      if (!firstLine) firstLine = ds_->customerLine[first];
       std::string reason = fmt::format("duplicate customer id '{}' (first at line {})", shown(*row_[0].s), firstLine);
       return reject(DataSource::Customers, reader, info, reader.columnNumber(0), schema.customerFields[0].name, reason, counts);
     }
@@ -588,38 +616,39 @@ class Loader {
     if (config_.customers.customersFromEvents) return true;
     auto reader = open(config_.customers, options_.customersPath, customerColumns());
     if (!reader) return false;
+    RowEstimate estimate(reader->path());
     std::vector<RawValue> vals;
     RecordInfo info;
-    while (reader->next(vals, info))
+    while (reader->next(vals, info)) {
       if (!customerRow(*reader, vals, info)) return false;
+      if (uint64_t n = estimate.add(1, info.raw.size() + 1)) reserveCustomers(n);
+    }
     return finish(*reader);
   }
 
-  void ensureIdIndex() {
-    if (!idIndexFresh_) {
-      idIndex_.build(*ds_);
-      idIndexFresh_ = true;
-    }
+  void reserveCustomers(uint64_t rows) {
+    for (auto& c : ds_->customers) c.reserve(rows);
+    ds_->customerLine.reserve(rows);
+    if (config_.schema.customerTimezoneField >= 0) ds_->customerZone.reserve(rows);
+    ds_->customerIndex.reserve(rows);
   }
+
   // Starts looking a customer id up: the id's hash, for customerOf, with the index's cache line
   // for it on its way.
-  uint64_t prefetchCustomer(const RawValue& raw) {
-    const uint64_t hash = IdIndex::hashOf(raw.text);
-    if (!config_.customers.customersFromEvents) {
-      ensureIdIndex();
-      idIndex_.prefetch(hash);
-    }
+  uint64_t prefetchCustomer(const RawValue& raw) const {
+    const uint64_t hash = CustomerIndex::hashOf(raw.text);
+    ds_->customerIndex.prefetch(hash);
     return hash;
   }
 
   // Looks up a customer id; rejects the row when unknown. With customers.from_events, an id
   // seen for the first time is a new customer.
-  std::optional<uint32_t> customerOf(const RawValue& raw) { return customerOf(raw, IdIndex::hashOf(raw.text)); }
+  std::optional<uint32_t> customerOf(const RawValue& raw) { return customerOf(raw, CustomerIndex::hashOf(raw.text)); }
   std::optional<uint32_t> customerOf(const RawValue& raw, uint64_t hash) {
     if (raw.kind != RawKind::Text && raw.kind != RawKind::Number) return std::nullopt;
     if (config_.customers.customersFromEvents && !raw.text.empty()) {
       const std::string* id = ds_->strings.intern(raw.text);
-      auto [it, fresh] = ds_->customerIndex.emplace(id, static_cast<uint32_t>(ds_->customerCount));
+      auto [customer, fresh] = ds_->customerIndex.insert(id, static_cast<uint32_t>(ds_->customerCount));
       if (fresh) {
         ds_->customers[0].push(Value::string(id));
         ds_->customerLine.push_back(0);
@@ -627,24 +656,17 @@ class Loader {
         ++counts_[0].read;
         ++counts_[0].accepted;
       }
-      return it->second;
+      return customer;
     }
-    ensureIdIndex();
-    return idIndex_.find(*ds_, raw.text, hash);
+    return ds_->customerIndex.find(raw.text, hash);
   }
 
   bool loadEvents() {
     auto reader = open(config_.events, options_.eventsPath, eventColumns());
     if (!reader) return false;
-    // Room for the whole file, estimated from its size and its first rows: growing a column by
-    // doubling copies it and keeps two copies at once (untouched capacity costs no memory).
-    const uint64_t fileBytes = plainFileBytes(reader->path());
-    uint64_t sampleBytes = 0, sampleRows = 0;
+    RowEstimate estimate(reader->path());
     auto sample = [&](uint64_t rows, uint64_t bytes) {
-      if (fileBytes == 0 || sampleRows >= kSampleRows) return;
-      sampleRows += rows;
-      sampleBytes += bytes;
-      if (sampleRows >= kSampleRows) reserveEvents(fileBytes / sampleBytes * sampleRows * 11 / 10);
+      if (uint64_t n = estimate.add(rows, bytes)) reserveEvents(n);
     };
     if (options_.threads >= 2 && !config_.customers.customersFromEvents) {
       if (!readEventsAside(*reader, sample)) return false;
@@ -696,7 +718,6 @@ class Loader {
 
   template <class Sample>
   bool readEventsAside(RecordReader& reader, Sample& sample) {
-    ensureIdIndex();  // built here: the reading thread only looks ids up
     std::mutex mutex;
     std::condition_variable changed;
     std::deque<std::unique_ptr<EventBatch>> full, spare;
@@ -797,9 +818,7 @@ class Loader {
     return ok;
   }
 
-  static constexpr uint64_t kSampleRows = 4096;
   void reserveEvents(uint64_t rows) {
-    rows = std::min<uint64_t>(rows, UINT32_MAX);
     for (auto& c : staged_) c.reserve(rows);
     owner_.reserve(rows);
   }
@@ -909,6 +928,7 @@ class Loader {
   uint64_t contactsTaken_ = 0;
   std::string rowNumber_;
   std::vector<Value> row_;
+  std::vector<size_t> stringHash_;  // customerRow's, per field
   std::vector<Column> staged_;  // events of the batch, in file order
   std::vector<uint32_t> owner_;
   std::vector<InternCache> eventStrings_;  // per event field
@@ -923,8 +943,6 @@ class Loader {
   std::string lastAccepted_;
   uint64_t lastAcceptedLine_ = 0;
   std::string currentId_;  // the customer row being read, for its rejects
-  IdIndex idIndex_;            // of ds_'s customers
-  bool idIndexFresh_ = false;  // false once a customer is added (a grouped run's next batch)
 };
 
 }  // namespace

@@ -48,13 +48,12 @@ std::optional<PreviousDecisions> loadPrevious(const std::string& path, const Pro
       error = fmt::format("--previous: {}:{}: {}", path, info.line, info.error.reason);
       return std::nullopt;
     }
-    const std::string* id = data.strings.find(v[0].text);
-    auto it = id ? data.customerIndex.find(id) : data.customerIndex.end();
-    if (it == data.customerIndex.end()) {
+    auto found = data.customerIndex.find(v[0].text);
+    if (!found) {
       ++p.unknownCustomers;
       continue;
     }
-    uint32_t c = it->second;
+    uint32_t c = *found;
     if (p.present[c]) continue;  // the first row of a customer wins
     p.present[c] = 1;
     p.stageName[c] = std::string(v[1].text);

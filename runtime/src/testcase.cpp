@@ -763,7 +763,7 @@ class Runner {
         const std::string* interned = data_.strings.intern(cid);
         values[0] = Value::string(interned);
         for (size_t f = 0; f < customerFieldCount; ++f) data_.customers[f].push(values[f]);
-        data_.customerIndex.emplace(interned, c);
+        data_.customerIndex.insert(interned, c);
         data_.customerLine.push_back(tc.loc.line);
         if (schema.customerTimezoneField >= 0) data_.customerZone.push_back(zone);
         for (const auto& e : events) {

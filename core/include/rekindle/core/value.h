@@ -148,7 +148,12 @@ class StringPool {
   // Moving keeps every interned address valid: the storage lives behind the pointer.
   StringPool(StringPool&&) noexcept;
   StringPool& operator=(StringPool&&) noexcept;
-  const std::string* intern(std::string_view s);
+  const std::string* intern(std::string_view s) { return intern(s, hashOf(s)); }
+  // Interning many strings at random places in a large pool waits on a cache miss for each:
+  // prefetch(hashOf(s)) for several first, then intern(s, hash) each, and the misses overlap.
+  static size_t hashOf(std::string_view s) { return std::hash<std::string_view>()(s); }
+  void prefetch(size_t hash) const;
+  const std::string* intern(std::string_view s, size_t hash);
   const std::string* find(std::string_view s) const;  // nullptr if never interned
   size_t size() const;
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "rekindle/core/value.h"
@@ -48,6 +48,46 @@ class Column {
   std::vector<uint64_t> nulls_;  // bit k of word k / 64: cell k is null
 };
 
+// Customer ids to customers: open addressing over 32-byte slots. Ids up to 19 bytes (most are)
+// are kept in the slot, so a lookup reads one cache line instead of following a pointer to the
+// string: the loader looks up every event row, in no useful order, and every customer row once
+// to catch duplicates. Longer ids are compared through their interned string.
+class CustomerIndex {
+ public:
+  static uint64_t hashOf(std::string_view id) { return std::hash<std::string_view>()(id); }
+  // Room for this many customers without growing.
+  void reserve(size_t customers);
+  size_t size() const { return size_; }
+  // Starts loading the cache line find() will read first.
+  void prefetch(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[home(hash)]);
+  }
+  std::optional<uint32_t> find(std::string_view id) const { return find(id, hashOf(id)); }
+  std::optional<uint32_t> find(std::string_view id, uint64_t hash) const;
+  // Maps the interned `id` to `customer` unless the id is there already. Returns the customer
+  // the id maps to, and whether it was added.
+  std::pair<uint32_t, bool> insert(const std::string* id, uint32_t customer);
+
+ private:
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  static constexpr uint8_t kLong = UINT8_MAX;
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t customer = kEmpty;
+    uint8_t length = 0;  // of the id in `key`; kLong: `key` holds the interned string's address
+    char key[19] = {};
+    bool holds(std::string_view id, uint64_t h) const;
+  };
+  // Where an id's probe starts: its hash scaled to the table (any size, not only powers of two,
+  // so that a reservation for a million customers is not rounded up to two).
+  size_t home(uint64_t hash) const {
+    return static_cast<size_t>((static_cast<unsigned __int128>(hash) * slots_.size()) >> 64);
+  }
+  size_t slotFor(std::string_view id, uint64_t hash) const;  // the id's slot, or the empty one ending its run
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
+
 enum class DataSource : uint8_t { Customers, Events, Contacts };
 const char* dataSourceName(DataSource s);
 
@@ -82,7 +122,7 @@ struct Dataset {
   size_t customerCount = 0;
   std::vector<Column> customers;       // one per Schema::customerFields
   std::vector<uint64_t> customerLine;  // source line of each customer, for messages
-  std::unordered_map<const std::string*, uint32_t> customerIndex;  // interned id -> customer
+  CustomerIndex customerIndex;         // id -> customer
 
   std::vector<Column> events;       // one per Schema::eventFields; grouped by customer, then time
   std::vector<uint32_t> eventBegin;  // customerCount + 1 offsets into the event columns
