@@ -181,6 +181,17 @@ class CsvReader final : public RecordReader {
              std::string& error);
 
   bool next(std::vector<RawValue>& values, RecordInfo& info) override;
+  std::optional<Position> position() const override {
+    if (skippingLine_) return std::nullopt;
+    return Position{input_->fileOffset() + pos_, line_};
+  }
+  bool restartAt(uint64_t offset) override {
+    if (!input_->seek(offset)) return false;
+    pos_ = 0;
+    line_ = 1;
+    done_ = false;
+    return true;
+  }
   const std::string& ioError() const override { return input_->ioError(); }
   const std::string& path() const override { return path_; }
   uint32_t columnNumber(size_t slot) const override {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <condition_variable>
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <numeric>
 #include <thread>
+#include <unordered_map>
 
 #include "rekindle/core/hash.h"
 
@@ -42,6 +44,20 @@ void Column::permute(const std::vector<uint32_t>& order) {
   }
   bits_.swap(b);
   nulls_.swap(n);
+}
+
+void Column::append(const Column& other) {
+  const size_t base = size();
+  bits_.insert(bits_.end(), other.bits_.begin(), other.bits_.end());
+  nulls_.resize((bits_.size() + 63) / 64, 0);
+  const unsigned shift = base & 63;
+  for (size_t w = 0; w < other.nulls_.size(); ++w) {
+    const uint64_t word = other.nulls_[w];
+    if (word == 0) continue;
+    const size_t to = (base >> 6) + w;
+    nulls_[to] |= word << shift;
+    if (shift != 0 && to + 1 < nulls_.size()) nulls_[to + 1] |= word >> (64 - shift);
+  }
 }
 
 bool CustomerIndex::Slot::holds(std::string_view id, uint64_t h) const {
@@ -247,6 +263,7 @@ class InternCache {
 // is unknown (compressed, a pipe).
 class RowEstimate {
  public:
+  explicit RowEstimate(uint64_t fileBytes) : fileBytes_(fileBytes) {}
   explicit RowEstimate(const std::string& path) : fileBytes_(plainFileBytes(path)) {}
   // Counts rows read and their bytes; returns the estimate once, when enough rows are seen.
   uint64_t add(uint64_t rows, uint64_t bytes) {
@@ -263,6 +280,65 @@ class RowEstimate {
   uint64_t rows_ = 0, bytes_ = 0;
 };
 
+// What typing one event row found: a row to store, a row of another shard, or why it is
+// rejected (Loader::typeEvent).
+struct TypedEvent {
+  enum class Outcome : uint8_t { Store, OtherShard, Reject };
+  Outcome outcome = Outcome::Store;
+  uint32_t customer = 0;
+  std::vector<Value> values;            // per event field; a string is a String with no pointer yet,
+  std::vector<std::string_view> texts;  // its text here (valid until the reader's next())
+  uint32_t column = 0;                  // Reject: where and why
+  std::string field, reason;
+};
+
+// Where stored event rows go: the columns in file order, each row's customer, and the interning
+// of their strings into a pool. The loader has one; with the events file read in parts, each
+// part after the first has its own, appended to the loader's at the end.
+struct EventStore {
+  std::vector<Column> columns;  // one per event field
+  std::vector<uint32_t> owner;
+  std::vector<InternCache> caches;  // per event field
+  StringPool* pool = nullptr;
+
+  void reset(const Schema& schema, StringPool& strings) {
+    columns.clear();
+    for (const auto& f : schema.eventFields) columns.emplace_back(f.type.kind);
+    caches.assign(schema.eventFields.size(), InternCache());
+    owner.clear();
+    pool = &strings;
+  }
+  void reserve(uint64_t rows) {
+    for (auto& c : columns) c.reserve(rows);
+    owner.reserve(rows);
+  }
+  void store(const TypedEvent& t) {
+    for (size_t k = 0; k < t.values.size(); ++k) {
+      Value v = t.values[k];
+      if (v.tag == Kind::String && v.s == nullptr) v = Value::string(caches[k].intern(t.texts[k], *pool));
+      columns[k].push(v);
+    }
+    owner.push_back(t.customer);
+  }
+  // Appends another store's rows, their strings moved into this store's pool. The other store's
+  // columns are freed one by one, so the two stores' rows are not all held twice.
+  void append(EventStore& other) {
+    std::unordered_map<const std::string*, const std::string*> moved;
+    auto to = [&](const std::string* s) {
+      auto [it, fresh] = moved.emplace(s, nullptr);
+      if (fresh) it->second = pool->intern(*s);
+      return it->second;
+    };
+    for (size_t k = 0; k < columns.size(); ++k) {
+      if (columns[k].kind() == Kind::String) other.columns[k].restring(to);
+      columns[k].append(other.columns[k]);
+      other.columns[k] = Column(columns[k].kind());
+    }
+    owner.insert(owner.end(), other.owner.begin(), other.owner.end());
+    other.owner = {};
+  }
+};
+
 // Row-level loading, shared by loadDataset (whole files) and GroupedReader (batches): typing,
 // joining, rejecting and the shard filter happen here and only here, so both give the same rows.
 class Loader {
@@ -276,10 +352,7 @@ class Loader {
     if (config_.customers.customersFromEvents) ds_->customers.emplace_back(Kind::String);  // the id is their only field
     else
       for (const auto& f : schema.customerFields) ds_->customers.emplace_back(f.type.kind);
-    staged_.clear();
-    for (const auto& f : schema.eventFields) staged_.emplace_back(f.type.kind);
-    eventStrings_.assign(schema.eventFields.size(), InternCache());
-    owner_.clear();
+    events_.reset(schema, ds_->strings);
     contactOwner_.clear();
     contactWhen_.clear();
     contactChannel_.clear();
@@ -432,19 +505,8 @@ class Loader {
     return true;
   }
 
-  // What typing one event row found: a row to store, a row of another shard, or why it is
-  // rejected. typeEvent reads only the config, the id index and the customers, so with
-  // --threads 2 or more it runs on a reading thread while this one stores (loadEvents).
-  struct TypedEvent {
-    enum class Outcome : uint8_t { Store, OtherShard, Reject };
-    Outcome outcome = Outcome::Store;
-    uint32_t customer = 0;
-    std::vector<Value> values;            // per event field; a string is a String with no pointer yet,
-    std::vector<std::string_view> texts;  // its text here (valid until the reader's next())
-    uint32_t column = 0;                  // Reject: where and why
-    std::string field, reason;
-  };
-
+  // Types one event row. It reads only the config, the customer index and the customers, so with
+  // --threads 2 or more it runs on other threads than this one (loadEvents).
   void typeEvent(const RecordReader& reader, const std::vector<RawValue>& vals, const RecordInfo& info,
                  TypedEvent& t, StringPool& unused) {
     const Schema& schema = config_.schema;
@@ -512,12 +574,7 @@ class Loader {
         return reject(DataSource::Events, path, line, raw, t.column, std::move(t.field), std::move(t.reason), counts);
       case TypedEvent::Outcome::Store: break;
     }
-    for (size_t k = 0; k < t.values.size(); ++k) {
-      Value v = t.values[k];
-      if (v.tag == Kind::String && v.s == nullptr) v = Value::string(eventStrings_[k].intern(t.texts[k], ds_->strings));
-      staged_[k].push(v);
-    }
-    owner_.push_back(t.customer);
+    events_.store(t);
     ++counts.accepted;
     return true;
   }
@@ -666,10 +723,11 @@ class Loader {
     if (!reader) return false;
     RowEstimate estimate(reader->path());
     auto sample = [&](uint64_t rows, uint64_t bytes) {
-      if (uint64_t n = estimate.add(rows, bytes)) reserveEvents(n);
+      if (uint64_t n = estimate.add(rows, bytes)) events_.reserve(n);
     };
     if (options_.threads >= 2 && !config_.customers.customersFromEvents) {
-      if (!readEventsAside(*reader, sample)) return false;
+      auto parts = splitEvents(*reader);
+      if (parts.empty() ? !readEventsAside(*reader, sample) : !readEventsInParts(*reader, parts, sample)) return false;
       return finish(*reader);
     }
     std::vector<RawValue> vals;
@@ -679,6 +737,144 @@ class Loader {
       sample(1, info.raw.size() + 1);
     }
     return finish(*reader);
+  }
+
+  // ---- the events file in parts --------------------------------------------------------------
+  //
+  // A plain events file is split at line starts into one part per thread, and each part is
+  // read, typed and stored by its own thread. A CSV line start may lie inside a quoted field, so
+  // a split is only trusted once the reader before it ends exactly there: each reader stops at
+  // the first later part start it lands on, and reads on past any start it steps over (that
+  // part's work is dropped). The parts are then joined in file order, following those landings,
+  // so the rows, the rejects, their order, their lines and --max-errors are those of one
+  // reader. Each part after the first stores into its own columns and string pool, appended to
+  // the loader's at the end.
+  struct EventPart {
+    struct Rejected {
+      uint64_t line;  // counted from the part's start
+      uint32_t column;
+      std::string field, reason, raw;
+    };
+    uint64_t begin = 0;  // where its reader starts in the file
+    std::unique_ptr<RecordReader> reader;
+    EventStore store;   // parts after the first (the first stores into the loader's)
+    StringPool pool;    // the strings of `store`
+    std::vector<Rejected> rejects;
+    SourceCounts counts;                // its rows read, stored and of other shards
+    std::optional<size_t> landed;       // the later part at whose start its reader ended
+    uint64_t landedLine = 0;            // that start's line, counted from this part's start
+    std::atomic<bool> dropped{false};   // stepped over by the first part's reader: stop
+  };
+  static constexpr uint64_t kMinPartBytes = uint64_t{1} << 16;
+
+  // The parts of the events file; the first is read by `reader`, the loader's (past the header
+  // already). None when the file is compressed or too small to be worth it.
+  std::vector<std::unique_ptr<EventPart>> splitEvents(const RecordReader& reader) {
+    std::vector<std::unique_ptr<EventPart>> parts;
+    const uint64_t bytes = plainFileBytes(reader.path());
+    const uint64_t n = std::min<uint64_t>(static_cast<uint64_t>(options_.threads), bytes / kMinPartBytes);
+    if (n < 2) return parts;
+    parts.push_back(std::make_unique<EventPart>());
+    for (uint64_t i = 1; i < n; ++i) {
+      const uint64_t begin = lineStartFrom(reader.path(), bytes / n * i);
+      if (begin >= bytes || begin <= parts.back()->begin) continue;
+      auto part = std::make_unique<EventPart>();
+      part->begin = begin;
+      part->reader = open(config_.events, reader.path(), eventColumns());
+      if (!part->reader || !part->reader->restartAt(begin)) {
+        fatal_.clear();  // the first reader reads on alone
+        break;
+      }
+      part->store.reset(config_.schema, part->pool);
+      parts.push_back(std::move(part));
+    }
+    if (parts.size() < 2) parts.clear();
+    return parts;
+  }
+
+  // Reads part i until its reader lands on a later part's start, or at the end of the file.
+  // row(typed, info) takes each row; false stops the part.
+  template <class Row>
+  void readPart(std::vector<std::unique_ptr<EventPart>>& parts, size_t i, RecordReader& reader, Row row) {
+    EventPart& part = *parts[i];
+    size_t next = i + 1;
+    TypedEvent t;
+    StringPool unused;
+    std::vector<RawValue> vals;
+    RecordInfo info;
+    for (;;) {
+      if (part.dropped.load(std::memory_order_relaxed)) return;
+      if (auto at = next < parts.size() ? reader.position() : std::nullopt) {
+        // Only the first part is known to read true records, so only it may stop the parts
+        // it steps over; any other part may be dropped itself.
+        for (; next < parts.size() && at->offset > parts[next]->begin; ++next)
+          if (i == 0) parts[next]->dropped = true;
+        if (next < parts.size() && at->offset == parts[next]->begin) {
+          part.landed = next;
+          part.landedLine = at->line;
+          return;
+        }
+      }
+      if (!reader.next(vals, info)) return;
+      typeEvent(reader, vals, info, t, unused);
+      if (!row(t, info)) return;
+    }
+  }
+
+  template <class Sample>
+  bool readEventsInParts(RecordReader& first, std::vector<std::unique_ptr<EventPart>>& parts, Sample& sample) {
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < parts.size(); ++i) {
+      threads.emplace_back([&, i] {
+        EventPart& part = *parts[i];
+        RowEstimate estimate(plainFileBytes(part.reader->path()) - part.begin);
+        readPart(parts, i, *part.reader, [&](TypedEvent& t, const RecordInfo& info) {
+          ++part.counts.read;
+          if (uint64_t n = estimate.add(1, info.raw.size() + 1)) part.store.reserve(n);
+          switch (t.outcome) {
+            case TypedEvent::Outcome::OtherShard: ++part.counts.otherShards; return true;
+            case TypedEvent::Outcome::Store:
+              part.store.store(t);
+              ++part.counts.accepted;
+              return true;
+            case TypedEvent::Outcome::Reject:
+              part.rejects.push_back({info.line, t.column, std::move(t.field), std::move(t.reason), std::string(info.raw)});
+              // More than the limit on its own: the join will stop at one of these.
+              return options_.maxErrors < 0 || static_cast<int64_t>(part.rejects.size()) <= options_.maxErrors;
+          }
+          return true;
+        });
+      });
+    }
+    // The first part, on this thread, stores and rejects as one reader would.
+    bool ok = true;
+    readPart(parts, 0, first, [&](TypedEvent& t, const RecordInfo& info) {
+      sample(1, info.raw.size() + 1);
+      return ok = storeEvent(t, first.path(), info.line, info.raw);
+    });
+    if (!ok)
+      for (auto& part : parts) part->dropped = true;
+    for (auto& t : threads) t.join();
+    if (!ok) return false;
+    // The parts the first one's reader landed on, and theirs, in file order.
+    uint64_t lineOffset = 0;  // a part's line counted from its start, plus this: the file's
+    for (size_t from = 0; parts[from]->landed;) {
+      const size_t i = *parts[from]->landed;
+      lineOffset += parts[from]->landedLine - 1;
+      EventPart& part = *parts[i];
+      if (!finish(*part.reader)) return false;
+      SourceCounts& counts = counts_[1];
+      counts.read += part.counts.read;
+      counts.accepted += part.counts.accepted;
+      counts.otherShards += part.counts.otherShards;
+      for (auto& r : part.rejects)
+        if (!reject(DataSource::Events, part.reader->path(), r.line + lineOffset, r.raw, r.column, std::move(r.field),
+                    std::move(r.reason), counts))
+          return false;
+      events_.append(part.store);
+      from = i;
+    }
+    return true;
   }
 
   // The events file on two threads: a reading thread parses and types the rows (typeEvent) a
@@ -818,10 +1014,6 @@ class Loader {
     return ok;
   }
 
-  void reserveEvents(uint64_t rows) {
-    for (auto& c : staged_) c.reserve(rows);
-    owner_.reserve(rows);
-  }
 
   // Each column is reordered on its own: the columns go to the threads in turn.
   void permuteColumns(std::vector<Column>& columns, const std::vector<uint32_t>& order) const {
@@ -837,12 +1029,12 @@ class Loader {
 
   // Group by customer, then time; equal times keep file order (stable).
   void finishEvents() {
-    const Column& time = staged_[0];  // the event time: never null
-    std::vector<uint32_t> order = groupByCustomer(owner_, [&](uint32_t row) { return time.payload(row); }, ds_->eventBegin);
-    permuteColumns(staged_, order);
-    ds_->events = std::move(staged_);
-    staged_.clear();
-    owner_.clear();
+    const Column& time = events_.columns[0];  // the event time: never null
+    std::vector<uint32_t> order = groupByCustomer(events_.owner, [&](uint32_t row) { return time.payload(row); }, ds_->eventBegin);
+    permuteColumns(events_.columns, order);
+    ds_->events = std::move(events_.columns);
+    events_.columns.clear();
+    events_.owner.clear();
   }
 
   // The rows' order grouped by customer, then time, equal times in file order: what one global
@@ -929,9 +1121,7 @@ class Loader {
   std::string rowNumber_;
   std::vector<Value> row_;
   std::vector<size_t> stringHash_;  // customerRow's, per field
-  std::vector<Column> staged_;  // events of the batch, in file order
-  std::vector<uint32_t> owner_;
-  std::vector<InternCache> eventStrings_;  // per event field
+  EventStore events_;  // events of the batch, in file order
   TypedEvent typed_;                       // eventRow's
   StringPool unusedPool_;                  // typeEvent's: typing numbers and times interns nothing
   std::vector<uint32_t> contactOwner_;

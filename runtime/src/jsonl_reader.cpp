@@ -180,6 +180,17 @@ class JsonlReader final : public RecordReader {
   void start(const std::vector<std::string>& wanted);
 
   bool next(std::vector<RawValue>& values, RecordInfo& info) override;
+  std::optional<Position> position() const override {
+    if (skippingLine_) return std::nullopt;
+    return Position{input_->fileOffset() + pos_, line_ + 1};
+  }
+  bool restartAt(uint64_t offset) override {
+    if (!input_->seek(offset)) return false;
+    pos_ = 0;
+    line_ = 0;
+    done_ = false;
+    return true;
+  }
   const std::string& ioError() const override { return input_->ioError(); }
   const std::string& path() const override { return path_; }
 

@@ -140,8 +140,18 @@ size_t BlockInput::readSome(char* dst, size_t n) {
   }
 }
 
+bool BlockInput::seek(uint64_t offset) {
+  if (gz_ != nullptr || ::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) return false;
+  size_ = 0;
+  fileOffset_ = offset;
+  exhausted_ = false;
+  refill(0);
+  return ioError_.empty();
+}
+
 size_t BlockInput::refill(size_t keepFrom) {
   if (exhausted_) return 0;
+  fileOffset_ += keepFrom;
   const size_t kept = size_ - keepFrom;
   if (keepFrom > 0 && kept > 0) std::memmove(buffer_.get(), buffer_.get() + keepFrom, kept);
   size_ = kept;
@@ -193,6 +203,27 @@ uint64_t plainFileBytes(const std::string& path) {
   if (endsWithIgnoringCase(path, ".gz") || !std::filesystem::is_regular_file(path, ec)) return 0;
   const uint64_t size = std::filesystem::file_size(path, ec);
   return ec ? 0 : size;
+}
+
+uint64_t lineStartFrom(const std::string& path, uint64_t offset) {
+  const uint64_t size = plainFileBytes(path);
+  if (offset == 0 || offset >= size) return std::min(offset, size);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return size;
+  char block[4096];
+  uint64_t at = offset - 1;  // a line starts at `offset` if the byte before it ends one
+  uint64_t found = size;
+  for (;;) {
+    const ssize_t got = ::pread(fd, block, sizeof block, static_cast<off_t>(at));
+    if (got <= 0) break;
+    if (const void* lf = std::memchr(block, '\n', static_cast<size_t>(got))) {
+      found = at + static_cast<uint64_t>(static_cast<const char*>(lf) - block) + 1;
+      break;
+    }
+    at += static_cast<uint64_t>(got);
+  }
+  ::close(fd);
+  return found;
 }
 
 std::unique_ptr<RecordReader> RecordReader::open(const SourceOptions& options,

@@ -51,6 +51,12 @@ class BlockInput {
   bool exhausted() const { return exhausted_; }
   const std::string& ioError() const { return ioError_; }
 
+  // The file offset of data()[0] (of the uncompressed stream, for gzip).
+  uint64_t fileOffset() const { return fileOffset_; }
+  // Drops the buffer and reads on from `offset` of the file. Plain files only: false for gzip
+  // (which cannot seek cheaply) or when the file cannot seek (a pipe).
+  bool seek(uint64_t offset);
+
   // Drops the buffered bytes before `keepFrom`, moves the rest to the front and reads more.
   // Returns how far the kept bytes moved, so the caller can rebase its offsets. It reads at
   // least as many new bytes as it keeps (or a block, whichever is more): a record that
@@ -69,6 +75,7 @@ class BlockInput {
   size_t capacity_ = 0;  // usable bytes, not counting kInputPadding
   size_t size_ = 0;
   size_t blockBytes_ = kDefaultBlockBytes;
+  uint64_t fileOffset_ = 0;
   bool exhausted_ = false;
   std::string ioError_;
 };

@@ -199,7 +199,8 @@ std::string describeLoad(const rekindle::Dataset& d) {
 
 }  // namespace
 
-TEST_CASE("the events read on a second thread give the same rows, rejects and order as on one", "[rejects][threads]") {
+TEST_CASE("events read in parts on several threads, or on a reading thread, give the same rows, rejects and order as on one",
+          "[rejects][threads]") {
   std::string dir = tempDir("events-aside");
   std::ofstream(dir + "/rekindle.yaml") << kConfig;
   {
@@ -230,8 +231,13 @@ TEST_CASE("the events read on a second thread give the same rows, rejects and or
   std::vector<rekindle::Diagnostic> diags;
   auto config = rekindle::loadConfig(dir + "/rekindle.yaml", diags);
   REQUIRE(config);
-  auto load = [&](int threads, int64_t maxErrors, uint32_t shard, uint32_t shards, std::string& fatal) {
+  // Compressed, the file cannot be split: a reading thread types it while this one stores.
+  std::string out;
+  REQUIRE(runCommand("gzip -kf " + dir + "/events.csv", out) == 0);
+  auto load = [&](int threads, int64_t maxErrors, uint32_t shard, uint32_t shards, std::string& fatal,
+                  const std::string& events = "") {
     rekindle::LoadOptions options;
+    options.eventsPath = events;
     options.threads = threads;
     options.maxErrors = maxErrors;
     options.shard = shard;
@@ -246,12 +252,126 @@ TEST_CASE("the events read on a second thread give the same rows, rejects and or
   CHECK(one.find("multi\nline") != std::string::npos);
   CHECK(load(2, -1, 0, 1, fatal) == one);
   CHECK(load(3, -1, 0, 1, fatal) == one);
-  // Stopping at the error limit: the same row stops both, with the same message.
-  std::string stopped = load(1, 100, 0, 1, fatal);
-  CHECK_THAT(stopped, Catch::StartsWith("fatal: stopped: 101 rows rejected"));
-  CHECK(load(2, 100, 0, 1, fatal) == stopped);
+  CHECK(load(5, -1, 0, 1, fatal) == one);
+  const std::string gz = dir + "/events.csv.gz";
+  std::string oneGz = load(2, -1, 0, 1, fatal, gz);
+  for (size_t at; (at = oneGz.find("events.csv.gz:")) != std::string::npos;) oneGz.replace(at, 14, "events.csv:");
+  CHECK(oneGz == one);
+  // Stopping at the error limit: the same row stops every way, with the same message; early in
+  // the file (the first part), and late (a later part).
+  for (int64_t limit : {100, 2500, 4000}) {
+    std::string stopped = load(1, limit, 0, 1, fatal);
+    CHECK_THAT(stopped, Catch::StartsWith("fatal: stopped: " + std::to_string(limit + 1) + " rows rejected"));
+    CHECK(load(2, limit, 0, 1, fatal) == stopped);
+    CHECK(load(3, limit, 0, 1, fatal) == stopped);
+    CHECK(load(2, limit, 0, 1, fatal, gz) == load(1, limit, 0, 1, fatal, gz));
+  }
   // A shard.
   std::string shard = load(1, -1, 1, 3, fatal);
   CHECK(shard != one);
   CHECK(load(2, -1, 1, 3, fatal) == shard);
+  CHECK(load(3, -1, 1, 3, fatal) == shard);
+}
+
+TEST_CASE("a file split inside a quoted field is read by the part before it, as by one reader", "[rejects][threads]") {
+  std::string dir = tempDir("events-parts");
+  std::ofstream(dir + "/rekindle.yaml") << kConfig;
+  {
+    std::ofstream f(dir + "/customers.csv");
+    f << "id,signup_at,score,email,consent_email\n";
+    for (int i = 0; i < 50; ++i) f << "C" << i << ",2026-01-01,1,c" << i << "@x,true\n";
+  }
+  std::ofstream(dir + "/contacts.csv") << "id,at,channel\nC1,2026-11-01,email\n";
+  // First rows whose kind is a quoted text of many lines, each line looking like a row of its
+  // own: nearly every line start there is inside quotes, so a split guess there is wrong. Then
+  // as many bytes of plain rows, where the guesses hold.
+  const std::string path = dir + "/events.csv";
+  std::set<uint64_t> recordStarts;
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << "id,at,kind,amount\n";
+    std::mt19937 rng(5);
+    for (int i = 0; i < 3000; ++i) {
+      recordStarts.insert(static_cast<uint64_t>(f.tellp()));
+      f << "C" << rng() % 55 << ",2026-11-0" << 1 + rng() % 9 << ",\"note " << i;
+      for (int k = 0; k < 20; ++k) f << "\nC1,2026-11-01,visit," << k;
+      f << "\"," << (i % 7 == 0 ? std::string() : std::to_string(rng() % 100)) << "\n";
+    }
+    const auto quoted = static_cast<uint64_t>(f.tellp());
+    while (static_cast<uint64_t>(f.tellp()) < 2 * quoted) {
+      recordStarts.insert(static_cast<uint64_t>(f.tellp()));
+      f << "C" << rng() % 55 << ",2026-11-0" << 1 + rng() % 9 << ",visit," << rng() % 100 << "\n";
+    }
+  }
+  const uint64_t size = rekindle::plainFileBytes(path);
+  REQUIRE(size > 4 * 65536);
+  // 2 threads split in the plain rows; 3 and 4 first inside quotes, then in the plain rows.
+  CHECK(recordStarts.count(rekindle::lineStartFrom(path, size / 2)) == 1);
+  CHECK(recordStarts.count(rekindle::lineStartFrom(path, size / 3)) == 0);
+  CHECK(recordStarts.count(rekindle::lineStartFrom(path, size / 3 * 2)) == 1);
+  CHECK(recordStarts.count(rekindle::lineStartFrom(path, size / 4)) == 0);
+
+  std::vector<rekindle::Diagnostic> diags;
+  auto config = rekindle::loadConfig(dir + "/rekindle.yaml", diags);
+  REQUIRE(config);
+  auto load = [&](int threads) {
+    rekindle::LoadOptions options;
+    options.threads = threads;
+    std::string fatal;
+    auto d = rekindle::loadDataset(*config, options, fatal);
+    return d ? describeLoad(*d) : std::string("fatal: ") + fatal;
+  };
+  std::string one = load(1);
+  CHECK(one.find("unknown customer id") != std::string::npos);
+  CHECK(one.find("note 2999\nC1,2026-11-01,visit,0\n") != std::string::npos);
+  CHECK(load(2) == one);
+  CHECK(load(3) == one);
+  CHECK(load(4) == one);
+}
+
+TEST_CASE("a JSON Lines events file read in parts gives the same rows, rejects and order as one reader", "[rejects][threads]") {
+  std::string dir = tempDir("events-jsonl-parts");
+  std::ofstream(dir + "/rekindle.yaml") << kConfig;
+  {
+    std::ofstream f(dir + "/customers.csv");
+    f << "id,signup_at,score,email,consent_email\n";
+    for (int i = 0; i < 300; ++i) f << "C" << i << ",2026-01-01,1,c" << i << "@x,true\n";
+  }
+  std::ofstream(dir + "/contacts.csv") << "id,at,channel\nC1,2026-11-01,email\n";
+  const std::string path = dir + "/events.jsonl";
+  {
+    std::ofstream f(path, std::ios::binary);
+    std::mt19937 rng(3);
+    for (int i = 0; i < 20000; ++i) {
+      std::string id = "C" + std::to_string(rng() % 310);
+      switch (rng() % 40) {
+        case 0: f << "{\"id\": \"" << id << "\", \"at\": \"soon\", \"kind\": \"visit\"}\n"; break;
+        case 1: f << "{\"id\": \"" << id << "\", \"at\": \n"; break;
+        case 2: f << "\n"; break;
+        case 3: f << "[1, 2]\n"; break;
+        default:
+          f << "{\"id\": \"" << id << "\", \"at\": \"2026-11-0" << 1 + rng() % 9 << "\", \"kind\": \"k" << rng() % 30
+            << "\", \"amount\": " << (rng() % 5 == 0 ? std::string("null") : std::to_string(rng() % 100)) << "}\n";
+      }
+    }
+  }
+  std::vector<rekindle::Diagnostic> diags;
+  auto config = rekindle::loadConfig(dir + "/rekindle.yaml", diags);
+  REQUIRE(config);
+  auto load = [&](int threads, int64_t maxErrors) {
+    rekindle::LoadOptions options;
+    options.eventsPath = path;
+    options.threads = threads;
+    options.maxErrors = maxErrors;
+    std::string fatal;
+    auto d = rekindle::loadDataset(*config, options, fatal);
+    return d ? describeLoad(*d) : std::string("fatal: ") + fatal;
+  };
+  std::string one = load(1, -1);
+  CHECK(one.find("unknown customer id") != std::string::npos);
+  CHECK(load(2, -1) == one);
+  CHECK(load(3, -1) == one);
+  std::string stopped = load(1, 1200);
+  CHECK_THAT(stopped, Catch::StartsWith("fatal: stopped: 1201 rows rejected"));
+  CHECK(load(2, 1200) == stopped);
 }

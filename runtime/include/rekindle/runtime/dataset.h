@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -41,6 +42,19 @@ class Column {
   }
   // Reorders the cells: new cell k is old cell order[k].
   void permute(const std::vector<uint32_t>& order);
+  // Adds another column's cells (of the same kind) after these.
+  void append(const Column& other);
+  // A string column moved to another pool: each non-null cell's pointer p becomes to(p).
+  template <class To>
+  void restring(To to) {
+    for (size_t row = 0; row < bits_.size(); ++row) {
+      if (isNull(row)) continue;
+      const std::string* s;
+      std::memcpy(&s, &bits_[row], sizeof s);
+      s = to(s);
+      std::memcpy(&bits_[row], &s, sizeof s);
+    }
+  }
 
  private:
   Kind kind_ = Kind::Null;

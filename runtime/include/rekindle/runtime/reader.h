@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +72,20 @@ class RecordReader {
   // it and go on. A hard I/O error mid-file sets `ioError()`.
   virtual bool next(std::vector<RawValue>& values, RecordInfo& info) = 0;
 
+  // Where the next record starts: its byte offset in the file and its physical line. Lets a
+  // reader of the first part of a file check that it ends exactly where a reader of the next
+  // part began. nullopt while the reader is dropping the rest of an overlong line.
+  struct Position {
+    uint64_t offset = 0;
+    uint64_t line = 0;
+  };
+  virtual std::optional<Position> position() const = 0;
+  // Goes on reading at byte `offset` of the file, which must be a line start after the header,
+  // counting lines from 1 there: a second reader of a file split in parts (lineStartFrom). The
+  // header and column numbers stay those read at open. False for a compressed file or one that
+  // cannot seek.
+  virtual bool restartAt(uint64_t offset) = 0;
+
   virtual const std::string& ioError() const = 0;
   virtual const std::string& path() const = 0;
   // The 1-based position in the file of wanted column `slot` (CSV), or 0 (JSON Lines: keys
@@ -81,6 +96,11 @@ class RecordReader {
 // The size in bytes of an export that is read as it is stored: a regular file not named .gz
 // (RecordReader::open's rule). 0 for compressed files, pipes and devices. For size estimates.
 uint64_t plainFileBytes(const std::string& path);
+
+// The first line start at or after byte `offset` of a plain file (offset itself if the byte
+// before it is a line feed); the file's size if there is none. Where to split a file for several
+// readers; the split holds only if the reader before it ends exactly there (position()).
+uint64_t lineStartFrom(const std::string& path, uint64_t offset);
 
 // Parses one complete JSON document (RFC 8259) and says whether it is valid; used by the JSONL
 // reader for each line and by tests against JSONTestSuite.
