@@ -171,8 +171,9 @@ struct LoadOptions {
   // is rejected by exactly one shard.
   uint32_t shard = 0;
   uint32_t shards = 1;
-  // Threads for the work that splits by column (grouping the events by customer). Reading
-  // stays one pass over each file, in order, so rejects and messages come in file order.
+  // Threads for reading the events file (in parts, each on its own thread, or a compressed one
+  // on a reading thread) and grouping the events by customer. Rows, rejects and messages are
+  // those of one reader, in file order, whatever the count.
   int threads = 1;
 };
 
