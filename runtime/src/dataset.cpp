@@ -335,7 +335,7 @@ struct EventStore {
       other.columns[k] = Column(columns[k].kind());
     }
     owner.insert(owner.end(), other.owner.begin(), other.owner.end());
-    other.owner = {};
+    other.owner = std::vector<uint32_t>();  // `= {}` would keep the capacity
   }
 };
 
