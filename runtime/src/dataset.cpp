@@ -159,6 +159,10 @@ std::optional<double> parseFloat(std::string_view s) {
 
 // The text a string field takes from a raw value: a JSON boolean by its name, a number as written.
 std::string_view stringText(const RawValue& raw) { return raw.kind == RawKind::Bool ? (raw.b ? "true" : "false") : raw.text; }
+// A string field's value, to be interned (not a null, which convertValue checks).
+bool isStringValue(const RawValue& raw, const FieldSpec& field) {
+  return field.type.kind == Kind::String && raw.kind != RawKind::Missing && raw.kind != RawKind::Null;
+}
 
 std::string shown(std::string_view s) {
   if (s.size() > 40) return std::string(s.substr(0, 40)) + "...";
@@ -444,15 +448,14 @@ class Loader {
     // every cache miss, the id index's too, before waiting on the first.
     stringHash_.resize(fields);
     for (size_t k = 0; k < fields; ++k) {
-      if (schema.customerFields[k].type.kind != Kind::String || vals[k].kind == RawKind::Missing || vals[k].kind == RawKind::Null)
-        continue;
+      if (!isStringValue(vals[k], schema.customerFields[k])) continue;
       stringHash_[k] = StringPool::hashOf(stringText(vals[k]));
       ds_->strings.prefetch(stringHash_[k]);
     }
     ds_->customerIndex.prefetch(CustomerIndex::hashOf(stringText(vals[0])));
     for (size_t k = 0; k < fields; ++k) {
       std::string reason;
-      auto v = schema.customerFields[k].type.kind == Kind::String && vals[k].kind != RawKind::Missing && vals[k].kind != RawKind::Null
+      auto v = isStringValue(vals[k], schema.customerFields[k])
                    ? Value::string(ds_->strings.intern(stringText(vals[k]), stringHash_[k]))
                    : convertValue(vals[k], schema.customerFields[k], config_.zone, ds_->strings, reason);
       if (!v) {
@@ -531,8 +534,8 @@ class Loader {
     std::string badReason;
     for (size_t k = 0; k < fields; ++k) {
       const RawValue& raw = vals[k + 1];
-      if (schema.eventFields[k].type.kind == Kind::String && raw.kind != RawKind::Missing && raw.kind != RawKind::Null) {
-        t.values[k] = Value::string(nullptr);  // interned when stored (storeEvent)
+      if (isStringValue(raw, schema.eventFields[k])) {
+        t.values[k] = Value::string(nullptr);  // interned when stored (EventStore::store)
         t.texts[k] = stringText(raw);
         continue;
       }
@@ -564,19 +567,42 @@ class Loader {
     t.customer = *cust;
   }
 
-  // Stores a typed event row, or counts or rejects it. False once the error limit is exceeded.
-  bool storeEvent(TypedEvent& t, const std::string& path, uint64_t line, std::string_view raw) {
-    SourceCounts& counts = counts_[1];
+  // Counts a typed event row in `counts` and stores it in `store`, or leaves its rejection to
+  // rejected() (false stops the reading). The loader's own rows and a part's (readEventsInParts)
+  // go through here.
+  template <class Rejected>
+  bool keepEvent(TypedEvent& t, EventStore& store, SourceCounts& counts, Rejected rejected) {
     ++counts.read;
     switch (t.outcome) {
       case TypedEvent::Outcome::OtherShard: return other(counts);
-      case TypedEvent::Outcome::Reject:
-        return reject(DataSource::Events, path, line, raw, t.column, std::move(t.field), std::move(t.reason), counts);
+      case TypedEvent::Outcome::Reject: return rejected();
       case TypedEvent::Outcome::Store: break;
     }
-    events_.store(t);
+    store.store(t);
     ++counts.accepted;
     return true;
+  }
+
+  // Stores a typed event row, or counts or rejects it. False once the error limit is exceeded.
+  bool storeEvent(TypedEvent& t, const std::string& path, uint64_t line, std::string_view raw) {
+    return keepEvent(t, events_, counts_[1], [&] {
+      return reject(DataSource::Events, path, line, raw, t.column, std::move(t.field), std::move(t.reason), counts_[1]);
+    });
+  }
+
+  // An event row rejected on another thread, held until it can be counted in file order.
+  struct HeldReject {
+    uint64_t line;
+    uint32_t column;
+    std::string field, reason, raw;
+  };
+  static HeldReject hold(TypedEvent& t, const RecordInfo& info) {
+    return {info.line, t.column, std::move(t.field), std::move(t.reason), std::string(info.raw)};
+  }
+  // Rejects a held row; its line counted from where its reader started, plus `lineOffset`.
+  bool reject(HeldReject& r, const std::string& path, uint64_t lineOffset) {
+    return reject(DataSource::Events, path, r.line + lineOffset, r.raw, r.column, std::move(r.field), std::move(r.reason),
+                  counts_[1]);
   }
 
   // One event row, typed and stored.
@@ -750,16 +776,11 @@ class Loader {
   // reader. Each part after the first stores into its own columns and string pool, appended to
   // the loader's at the end.
   struct EventPart {
-    struct Rejected {
-      uint64_t line;  // counted from the part's start
-      uint32_t column;
-      std::string field, reason, raw;
-    };
     uint64_t begin = 0;  // where its reader starts in the file
     std::unique_ptr<RecordReader> reader;
     EventStore store;   // parts after the first (the first stores into the loader's)
     StringPool pool;    // the strings of `store`
-    std::vector<Rejected> rejects;
+    std::vector<HeldReject> rejects;   // lines counted from the part's start
     SourceCounts counts;                // its rows read, stored and of other shards
     std::optional<size_t> landed;       // the later part at whose start its reader ended
     uint64_t landedLine = 0;            // that start's line, counted from this part's start
@@ -829,20 +850,12 @@ class Loader {
         EventPart& part = *parts[i];
         RowEstimate estimate(plainFileBytes(part.reader->path()) - part.begin);
         readPart(parts, i, *part.reader, [&](TypedEvent& t, const RecordInfo& info) {
-          ++part.counts.read;
           if (uint64_t n = estimate.add(1, info.raw.size() + 1)) part.store.reserve(n);
-          switch (t.outcome) {
-            case TypedEvent::Outcome::OtherShard: ++part.counts.otherShards; return true;
-            case TypedEvent::Outcome::Store:
-              part.store.store(t);
-              ++part.counts.accepted;
-              return true;
-            case TypedEvent::Outcome::Reject:
-              part.rejects.push_back({info.line, t.column, std::move(t.field), std::move(t.reason), std::string(info.raw)});
-              // More than the limit on its own: the join will stop at one of these.
-              return options_.maxErrors < 0 || static_cast<int64_t>(part.rejects.size()) <= options_.maxErrors;
-          }
-          return true;
+          return keepEvent(t, part.store, part.counts, [&] {
+            part.rejects.push_back(hold(t, info));
+            // More than the limit on its own: the join will stop at one of these.
+            return options_.maxErrors < 0 || static_cast<int64_t>(part.rejects.size()) <= options_.maxErrors;
+          });
         });
       });
     }
@@ -863,14 +876,9 @@ class Loader {
       lineOffset += parts[from]->landedLine - 1;
       EventPart& part = *parts[i];
       if (!finish(*part.reader)) return false;
-      SourceCounts& counts = counts_[1];
-      counts.read += part.counts.read;
-      counts.accepted += part.counts.accepted;
-      counts.otherShards += part.counts.otherShards;
+      counts_[1].add(part.counts);  // rejected: none yet; reject() counts its rows below
       for (auto& r : part.rejects)
-        if (!reject(DataSource::Events, part.reader->path(), r.line + lineOffset, r.raw, r.column, std::move(r.field),
-                    std::move(r.reason), counts))
-          return false;
+        if (!reject(r, part.reader->path(), lineOffset)) return false;
       events_.append(part.store);
       from = i;
     }
@@ -878,25 +886,20 @@ class Loader {
   }
 
   // The events file on two threads: a reading thread parses and types the rows (typeEvent) a
-  // batch at a time, and this thread stores each batch in file order (storeEvent). The rows, the
+  // batch at a time, and this thread stores each batch in file order (keepEvent). The rows, the
   // rejects and their order are those of one thread; the pool, the columns and the counts are
   // only touched here. A bounded queue keeps a few batches in flight.
   struct EventBatch {
     struct Row {
       TypedEvent::Outcome outcome;
       uint32_t customer;
-      uint64_t line;
       uint32_t index;  // Store: first cell; Reject: index into rejects
-    };
-    struct Rejected {
-      uint32_t column;
-      std::string field, reason, raw;
     };
     std::vector<Row> rows;
     std::vector<Value> cells;                            // Store rows' values, event fields each
     std::vector<std::pair<uint32_t, uint32_t>> spans;    // per cell: a string's text in `text`
     std::string text;
-    std::vector<Rejected> rejects;
+    std::vector<HeldReject> rejects;
     uint64_t rawBytes = 0;  // the rows' length in the file, for the reservation estimate
     bool last = false;
     void clear() {
@@ -939,7 +942,7 @@ class Loader {
         b->clear();
         while (b->rows.size() < kBatchRows && (more = reader.next(vals, info))) {
           typeEvent(reader, vals, info, t, unused);
-          EventBatch::Row row{t.outcome, t.customer, info.line, 0};
+          EventBatch::Row row{t.outcome, t.customer, 0};
           b->rawBytes += info.raw.size() + 1;
           if (t.outcome == TypedEvent::Outcome::Store) {
             row.index = static_cast<uint32_t>(b->cells.size());
@@ -954,7 +957,7 @@ class Loader {
             }
           } else if (t.outcome == TypedEvent::Outcome::Reject) {
             row.index = static_cast<uint32_t>(b->rejects.size());
-            b->rejects.push_back({t.column, std::move(t.field), std::move(t.reason), std::string(info.raw)});
+            b->rejects.push_back(hold(t, info));
           }
           b->rows.push_back(row);
         }
@@ -981,7 +984,6 @@ class Loader {
       for (const auto& row : b->rows) {
         t.outcome = row.outcome;
         t.customer = row.customer;
-        std::string_view raw;
         if (row.outcome == TypedEvent::Outcome::Store) {
           t.values.assign(b->cells.begin() + row.index, b->cells.begin() + row.index + fields);
           t.texts.resize(fields);
@@ -989,14 +991,8 @@ class Loader {
             const auto& span = b->spans[row.index + k];
             t.texts[k] = std::string_view(b->text).substr(span.first, span.second);
           }
-        } else if (row.outcome == TypedEvent::Outcome::Reject) {
-          auto& r = b->rejects[row.index];
-          t.column = r.column;
-          t.field = std::move(r.field);
-          t.reason = std::move(r.reason);
-          raw = r.raw;
         }
-        if (!storeEvent(t, reader.path(), row.line, raw)) {
+        if (!keepEvent(t, events_, counts_[1], [&] { return reject(b->rejects[row.index], reader.path(), 0); })) {
           ok = false;
           break;
         }
