@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <optional>
 #include <random>
 #include <set>
 #include <unistd.h>
@@ -197,17 +198,41 @@ std::string describeLoad(const rekindle::Dataset& d) {
   return out;
 }
 
+// An export for comparing loads on several threads: the config, customers C0 to C{n-1} and one
+// contact, in a fresh directory; each test writes its own events file there.
+struct ThreadsExport {
+  std::string dir;
+  std::optional<rekindle::Config> config;
+
+  ThreadsExport(const std::string& name, int customers) : dir(tempDir(name)) {
+    std::ofstream(dir + "/rekindle.yaml") << kConfig;
+    std::ofstream f(dir + "/customers.csv");
+    f << "id,signup_at,score,email,consent_email\n";
+    for (int i = 0; i < customers; ++i) f << "C" << i << ",2026-01-01,1,c" << i << "@x,true\n";
+    std::ofstream(dir + "/contacts.csv") << "id,at,channel\nC1,2026-11-01,email\n";
+    std::vector<rekindle::Diagnostic> diags;
+    config = rekindle::loadConfig(dir + "/rekindle.yaml", diags);
+    REQUIRE(config);
+  }
+  // Everything a load gives (describeLoad), or "fatal: " and why it stopped.
+  std::string load(const rekindle::LoadOptions& options) const {
+    std::string fatal;
+    auto d = rekindle::loadDataset(*config, options, fatal);
+    return d ? describeLoad(*d) : std::string("fatal: ") + fatal;
+  }
+  std::string load(int threads) const {
+    rekindle::LoadOptions options;
+    options.threads = threads;
+    return load(options);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("events read in parts on several threads, or on a reading thread, give the same rows, rejects and order as on one",
           "[rejects][threads]") {
-  std::string dir = tempDir("events-aside");
-  std::ofstream(dir + "/rekindle.yaml") << kConfig;
-  {
-    std::ofstream f(dir + "/customers.csv");
-    f << "id,signup_at,score,email,consent_email\n";
-    for (int i = 0; i < 500; ++i) f << "C" << i << ",2026-01-01,1,c" << i << "@x,true\n";
-  }
+  const ThreadsExport ex("events-aside", 500);
+  const std::string& dir = ex.dir;
   {
     // 30,000 rows: several batches of the reading thread, with a broken row of every kind now
     // and then, and a quoted field with a line break inside.
@@ -227,65 +252,51 @@ TEST_CASE("events read in parts on several threads, or on a reading thread, give
       }
     }
   }
-  std::ofstream(dir + "/contacts.csv") << "id,at,channel\nC1,2026-11-01,email\n";
-  std::vector<rekindle::Diagnostic> diags;
-  auto config = rekindle::loadConfig(dir + "/rekindle.yaml", diags);
-  REQUIRE(config);
   // Compressed, the file cannot be split: a reading thread types it while this one stores.
   std::string out;
   REQUIRE(runCommand("gzip -kf " + dir + "/events.csv", out) == 0);
-  auto load = [&](int threads, int64_t maxErrors, uint32_t shard, uint32_t shards, std::string& fatal,
-                  const std::string& events = "") {
+  auto load = [&](int threads, int64_t maxErrors, uint32_t shard, uint32_t shards, const std::string& events = "") {
     rekindle::LoadOptions options;
     options.eventsPath = events;
     options.threads = threads;
     options.maxErrors = maxErrors;
     options.shard = shard;
     options.shards = shards;
-    fatal.clear();
-    auto d = rekindle::loadDataset(*config, options, fatal);
-    return d ? describeLoad(*d) : std::string("fatal: ") + fatal;
+    return ex.load(options);
   };
-  std::string fatal;
-  std::string one = load(1, -1, 0, 1, fatal);
+
+  std::string one = load(1, -1, 0, 1);
   CHECK(one.find("unknown customer id") != std::string::npos);
   CHECK(one.find("multi\nline") != std::string::npos);
-  CHECK(load(2, -1, 0, 1, fatal) == one);
-  CHECK(load(3, -1, 0, 1, fatal) == one);
-  CHECK(load(5, -1, 0, 1, fatal) == one);
+  CHECK(load(2, -1, 0, 1) == one);
+  CHECK(load(3, -1, 0, 1) == one);
+  CHECK(load(5, -1, 0, 1) == one);
   const std::string gz = dir + "/events.csv.gz";
-  std::string oneGz = load(2, -1, 0, 1, fatal, gz);
+  std::string oneGz = load(2, -1, 0, 1, gz);
   for (size_t at; (at = oneGz.find("events.csv.gz:")) != std::string::npos;) oneGz.replace(at, 14, "events.csv:");
   CHECK(oneGz == one);
   // Stopping at the error limit: the same row stops every way, with the same message; early in
   // the file (the first part), and late (a later part).
   for (int64_t limit : {100, 2500, 4000}) {
-    std::string stopped = load(1, limit, 0, 1, fatal);
+    std::string stopped = load(1, limit, 0, 1);
     CHECK_THAT(stopped, Catch::StartsWith("fatal: stopped: " + std::to_string(limit + 1) + " rows rejected"));
-    CHECK(load(2, limit, 0, 1, fatal) == stopped);
-    CHECK(load(3, limit, 0, 1, fatal) == stopped);
-    CHECK(load(2, limit, 0, 1, fatal, gz) == load(1, limit, 0, 1, fatal, gz));
+    CHECK(load(2, limit, 0, 1) == stopped);
+    CHECK(load(3, limit, 0, 1) == stopped);
+    CHECK(load(2, limit, 0, 1, gz) == load(1, limit, 0, 1, gz));
   }
   // A shard.
-  std::string shard = load(1, -1, 1, 3, fatal);
+  std::string shard = load(1, -1, 1, 3);
   CHECK(shard != one);
-  CHECK(load(2, -1, 1, 3, fatal) == shard);
-  CHECK(load(3, -1, 1, 3, fatal) == shard);
+  CHECK(load(2, -1, 1, 3) == shard);
+  CHECK(load(3, -1, 1, 3) == shard);
 }
 
 TEST_CASE("a file split inside a quoted field is read by the part before it, as by one reader", "[rejects][threads]") {
-  std::string dir = tempDir("events-parts");
-  std::ofstream(dir + "/rekindle.yaml") << kConfig;
-  {
-    std::ofstream f(dir + "/customers.csv");
-    f << "id,signup_at,score,email,consent_email\n";
-    for (int i = 0; i < 50; ++i) f << "C" << i << ",2026-01-01,1,c" << i << "@x,true\n";
-  }
-  std::ofstream(dir + "/contacts.csv") << "id,at,channel\nC1,2026-11-01,email\n";
+  const ThreadsExport ex("events-parts", 50);
   // First rows whose kind is a quoted text of many lines, each line looking like a row of its
   // own: nearly every line start there is inside quotes, so a split guess there is wrong. Then
   // as many bytes of plain rows, where the guesses hold.
-  const std::string path = dir + "/events.csv";
+  const std::string path = ex.dir + "/events.csv";
   std::set<uint64_t> recordStarts;
   {
     std::ofstream f(path, std::ios::binary);
@@ -311,16 +322,7 @@ TEST_CASE("a file split inside a quoted field is read by the part before it, as 
   CHECK(recordStarts.count(rekindle::lineStartFrom(path, size / 3 * 2)) == 1);
   CHECK(recordStarts.count(rekindle::lineStartFrom(path, size / 4)) == 0);
 
-  std::vector<rekindle::Diagnostic> diags;
-  auto config = rekindle::loadConfig(dir + "/rekindle.yaml", diags);
-  REQUIRE(config);
-  auto load = [&](int threads) {
-    rekindle::LoadOptions options;
-    options.threads = threads;
-    std::string fatal;
-    auto d = rekindle::loadDataset(*config, options, fatal);
-    return d ? describeLoad(*d) : std::string("fatal: ") + fatal;
-  };
+  auto load = [&](int threads) { return ex.load(threads); };
   std::string one = load(1);
   CHECK(one.find("unknown customer id") != std::string::npos);
   CHECK(one.find("note 2999\nC1,2026-11-01,visit,0\n") != std::string::npos);
@@ -330,15 +332,8 @@ TEST_CASE("a file split inside a quoted field is read by the part before it, as 
 }
 
 TEST_CASE("a JSON Lines events file read in parts gives the same rows, rejects and order as one reader", "[rejects][threads]") {
-  std::string dir = tempDir("events-jsonl-parts");
-  std::ofstream(dir + "/rekindle.yaml") << kConfig;
-  {
-    std::ofstream f(dir + "/customers.csv");
-    f << "id,signup_at,score,email,consent_email\n";
-    for (int i = 0; i < 300; ++i) f << "C" << i << ",2026-01-01,1,c" << i << "@x,true\n";
-  }
-  std::ofstream(dir + "/contacts.csv") << "id,at,channel\nC1,2026-11-01,email\n";
-  const std::string path = dir + "/events.jsonl";
+  const ThreadsExport ex("events-jsonl-parts", 300);
+  const std::string path = ex.dir + "/events.jsonl";
   {
     std::ofstream f(path, std::ios::binary);
     std::mt19937 rng(3);
@@ -355,17 +350,12 @@ TEST_CASE("a JSON Lines events file read in parts gives the same rows, rejects a
       }
     }
   }
-  std::vector<rekindle::Diagnostic> diags;
-  auto config = rekindle::loadConfig(dir + "/rekindle.yaml", diags);
-  REQUIRE(config);
   auto load = [&](int threads, int64_t maxErrors) {
     rekindle::LoadOptions options;
     options.eventsPath = path;
     options.threads = threads;
     options.maxErrors = maxErrors;
-    std::string fatal;
-    auto d = rekindle::loadDataset(*config, options, fatal);
-    return d ? describeLoad(*d) : std::string("fatal: ") + fatal;
+    return ex.load(options);
   };
   std::string one = load(1, -1);
   CHECK(one.find("unknown customer id") != std::string::npos);
@@ -378,18 +368,8 @@ TEST_CASE("a JSON Lines events file read in parts gives the same rows, rejects a
 
 TEST_CASE("random CSV with quotes, line breaks and blank lines everywhere reads the same in parts as by one reader",
           "[rejects][threads]") {
-  std::string dir = tempDir("events-parts-random");
-  std::ofstream(dir + "/rekindle.yaml") << kConfig;
-  {
-    std::ofstream f(dir + "/customers.csv");
-    f << "id,signup_at,score,email,consent_email\n";
-    for (int i = 0; i < 40; ++i) f << "C" << i << ",2026-01-01,1,c" << i << "@x,true\n";
-  }
-  std::ofstream(dir + "/contacts.csv") << "id,at,channel\nC1,2026-11-01,email\n";
-  std::vector<rekindle::Diagnostic> diags;
-  auto config = rekindle::loadConfig(dir + "/rekindle.yaml", diags);
-  REQUIRE(config);
-  const std::string path = dir + "/events.csv";
+  const ThreadsExport ex("events-parts-random", 40);
+  const std::string path = ex.dir + "/events.csv";
   for (unsigned seed = 1; seed <= 12; ++seed) {
     std::mt19937 rng(seed);
     {
@@ -412,13 +392,7 @@ TEST_CASE("random CSV with quotes, line breaks and blank lines everywhere reads 
         if (rng() % 20 == 0) f << eol;  // a blank line
       }
     }
-    auto load = [&](int threads) {
-      rekindle::LoadOptions options;
-      options.threads = threads;
-      std::string fatal;
-      auto d = rekindle::loadDataset(*config, options, fatal);
-      return d ? describeLoad(*d) : std::string("fatal: ") + fatal;
-    };
+    auto load = [&](int threads) { return ex.load(threads); };
     INFO("seed " << seed);
     const std::string one = load(1);
     CHECK(load(2) == one);
