@@ -9,6 +9,57 @@
 #include "rekindle/core/hash.h"
 
 namespace rekindle {
+
+// As the natives always did: count and exists count every element, nulls too; sums, min and
+// max skip nulls; a sum is an int sum unless a float is met, then the float part plus the int
+// part; min and max keep the first of equal values.
+void Reducer::add(const Value& v) {
+  switch (r_) {
+    case Reduction::Min:
+    case Reduction::Max:
+      if (!v.isNull() && (best_.isNull() || compareValues(v, best_) * (r_ == Reduction::Max ? 1 : -1) > 0)) best_ = v;
+      break;
+    case Reduction::Sum:
+    case Reduction::SumFloat:
+    case Reduction::SumDuration:
+      if (v.isNull()) break;
+      sumKind_ = v.tag;
+      if (v.tag == Kind::Float) {
+        isFloat_ = true;
+        sf_ += v.f;
+      } else {
+        si_ += v.i;
+      }
+      break;
+    case Reduction::First:
+      if (n_ == 0) best_ = v;
+      break;
+    case Reduction::Last: best_ = v; break;
+    case Reduction::None:
+    case Reduction::Count:
+    case Reduction::Exists: break;
+  }
+  ++n_;
+}
+
+Value Reducer::result() const {
+  switch (r_) {
+    case Reduction::Count: return Value::integer(n_);
+    case Reduction::Exists: return Value::boolean(n_ > 0);
+    case Reduction::Sum:
+      if (isFloat_) return Value::real(sf_ + static_cast<double>(si_));
+      return Value::tagged(sumKind_ == Kind::Duration ? Kind::Duration : Kind::Int, si_);
+    case Reduction::SumFloat: return Value::real(isFloat_ ? sf_ + static_cast<double>(si_) : static_cast<double>(si_));
+    case Reduction::SumDuration: return Value::duration(si_);
+    case Reduction::Min:
+    case Reduction::Max:
+    case Reduction::First:
+    case Reduction::Last: return best_;
+    case Reduction::None: break;
+  }
+  return Value::null();
+}
+
 namespace {
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -96,39 +147,20 @@ Value holiday(NativeContext& ctx, const Value* a, int) {
 
 // ---- lists ---------------------------------------------------------------------------------
 
-Value count(NativeContext&, const Value* a, int) {
-  return Value::integer(static_cast<int64_t>(items(a[0]).size()));
-}
-Value exists(NativeContext&, const Value* a, int) { return Value::boolean(!items(a[0]).empty()); }
-
-Value sumOf(NativeContext&, const Value* a, int) {
-  bool isFloat = false;
-  Kind k = Kind::Int;
-  int64_t si = 0;
-  double sf = 0;
-  for (const Value& v : items(a[0])) {
-    if (v.isNull()) continue;
-    k = v.tag;
-    if (v.tag == Kind::Float) {
-      isFloat = true;
-      sf += v.f;
-    } else {
-      si += v.i;
-    }
+Value reduce(Reduction r, const Value& list) {
+  Reducer acc(r);
+  for (const Value& v : items(list)) {
+    if (acc.done()) break;
+    acc.add(v);
   }
-  if (isFloat) return Value::real(sf + static_cast<double>(si));
-  return Value::tagged(k == Kind::Duration ? Kind::Duration : Kind::Int, si);
+  return acc.result();
 }
 
-Value sumFloat(NativeContext& ctx, const Value* a, int n) {
-  Value v = sumOf(ctx, a, n);
-  return v.tag == Kind::Float ? v : Value::real(static_cast<double>(v.i));
-}
-
-Value sumDuration(NativeContext& ctx, const Value* a, int n) {
-  Value v = sumOf(ctx, a, n);
-  return Value::duration(v.i);
-}
+Value count(NativeContext&, const Value* a, int) { return reduce(Reduction::Count, a[0]); }
+Value exists(NativeContext&, const Value* a, int) { return reduce(Reduction::Exists, a[0]); }
+Value sumOf(NativeContext&, const Value* a, int) { return reduce(Reduction::Sum, a[0]); }
+Value sumFloat(NativeContext&, const Value* a, int) { return reduce(Reduction::SumFloat, a[0]); }
+Value sumDuration(NativeContext&, const Value* a, int) { return reduce(Reduction::SumDuration, a[0]); }
 
 Value avgOf(NativeContext&, const Value* a, int) {
   double s = 0;
@@ -145,16 +177,8 @@ Value avgOf(NativeContext&, const Value* a, int) {
   return Value::real(s / double(n));
 }
 
-Value extreme(const Value* a, int sign) {
-  const Value* best = nullptr;
-  for (const Value& v : items(a[0])) {
-    if (v.isNull()) continue;
-    if (!best || compareValues(v, *best) * sign > 0) best = &v;
-  }
-  return best ? *best : Value::null();
-}
-Value minList(NativeContext&, const Value* a, int) { return extreme(a, -1); }
-Value maxList(NativeContext&, const Value* a, int) { return extreme(a, 1); }
+Value minList(NativeContext&, const Value* a, int) { return reduce(Reduction::Min, a[0]); }
+Value maxList(NativeContext&, const Value* a, int) { return reduce(Reduction::Max, a[0]); }
 
 // Widens to float when the two numbers differ in kind.
 Value pick(const Value& x, const Value& y, bool wantMin) {
@@ -167,12 +191,8 @@ Value pick(const Value& x, const Value& y, bool wantMin) {
 Value min2(NativeContext&, const Value* a, int) { return pick(a[0], a[1], true); }
 Value max2(NativeContext&, const Value* a, int) { return pick(a[0], a[1], false); }
 
-Value firstOf(NativeContext&, const Value* a, int) {
-  return items(a[0]).empty() ? Value::null() : items(a[0]).front();
-}
-Value lastOf(NativeContext&, const Value* a, int) {
-  return items(a[0]).empty() ? Value::null() : items(a[0]).back();
-}
+Value firstOf(NativeContext&, const Value* a, int) { return reduce(Reduction::First, a[0]); }
+Value lastOf(NativeContext&, const Value* a, int) { return reduce(Reduction::Last, a[0]); }
 
 Value distinctCount(NativeContext&, const Value* a, int) {
   std::vector<Value> seen;
@@ -436,6 +456,12 @@ Builtin build(const Row& r) {
   b.signature = r.signature;
   b.doc = r.doc;
   b.fn = r.fn;
+  const std::pair<NativeFn, Reduction> reducers[] = {
+      {count, Reduction::Count},   {exists, Reduction::Exists}, {sumOf, Reduction::Sum},
+      {sumFloat, Reduction::SumFloat}, {sumDuration, Reduction::SumDuration}, {minList, Reduction::Min},
+      {maxList, Reduction::Max},   {firstOf, Reduction::First}, {lastOf, Reduction::Last}};
+  for (const auto& [fn, reduction] : reducers)
+    if (r.fn == fn) b.reduction = reduction;
   b.property = r.property;
   b.population = r.population;
   std::string_view sig = r.signature;

@@ -56,6 +56,29 @@ struct TypePattern {
   bool nullable = false;   // result only: may be null even when the arguments are not
 };
 
+// How a list native reduces its list. The natives count, exists, sum, min, max, first and last
+// are a Reducer fed the list in order; the VM's event scans feed one the events a list
+// expression keeps, as it scans them, and so reduce without building the list.
+enum class Reduction : uint8_t { None, Count, Exists, Sum, SumFloat, SumDuration, Min, Max, First, Last };
+
+class Reducer {
+ public:
+  explicit Reducer(Reduction r = Reduction::None) : r_(r) {}
+  void add(const Value& v);
+  // Nothing more can change the result (exists and first, after an element).
+  bool done() const { return n_ > 0 && (r_ == Reduction::Exists || r_ == Reduction::First); }
+  Value result() const;
+
+ private:
+  Reduction r_;
+  int64_t n_ = 0;        // elements added
+  Value best_;           // min, max, first, last
+  bool isFloat_ = false; // sums: as sum() of a list of mixed numbers
+  Kind sumKind_ = Kind::Int;
+  int64_t si_ = 0;
+  double sf_ = 0;
+};
+
 struct Builtin {
   std::string module;  // "" for global functions, "rfm", "clv"
   std::string name;
@@ -68,6 +91,7 @@ struct Builtin {
   bool property = false;         // used without parentheses: rfm.r
   bool population = false;       // needs the population pass (5.1)
   bool propagatesNull = true;    // null scalar argument -> null result
+  Reduction reduction = Reduction::None;  // a list native that is a Reducer
   std::string key() const;       // "module.name/arity" plus overload tag, stable in .rkb
 };
 
