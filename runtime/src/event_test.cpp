@@ -4,6 +4,9 @@
 // and joined to A. Anything the tree has no form for makes compile() give up on the chunk.
 #include "event_test.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "rekindle/runtime/vm.h"
 
 namespace rekindle {
@@ -192,6 +195,132 @@ class EventTestCompiler {
   const Dataset& data_;
   EventTest& out_;
 };
+
+namespace {
+
+bool intLike(Kind k) { return k == Kind::Int || k == Kind::Time || k == Kind::Date || k == Kind::Duration; }
+
+bool ordered(Opcode op, int64_t x, int64_t y) {
+  switch (op) {
+    case Opcode::Eq: return x == y;
+    case Opcode::Ne: return x != y;
+    case Opcode::Lt: return x < y;
+    case Opcode::Le: return x <= y;
+    case Opcode::Gt: return x > y;
+    case Opcode::Ge: return x >= y;
+    default: return false;
+  }
+}
+
+// The same comparison with its operands swapped: `c < field` is `field > c`.
+Opcode mirrored(Opcode op) {
+  switch (op) {
+    case Opcode::Lt: return Opcode::Gt;
+    case Opcode::Le: return Opcode::Ge;
+    case Opcode::Gt: return Opcode::Lt;
+    case Opcode::Ge: return Opcode::Le;
+    default: return op;
+  }
+}
+
+}  // namespace
+
+bool EventTest::select(const Dataset& data, uint32_t customer, uint32_t begin, uint32_t end, uint64_t* words,
+                       std::vector<uint64_t>& scratch) const {
+  scratch.resize(nodes_.size());
+  for (uint32_t from = begin; from < end; from += 64, ++words) {
+    if (!selectBlock(data, customer, from, std::min<uint32_t>(64, end - from), scratch.data())) return false;
+    *words = scratch.back();
+  }
+  return true;
+}
+
+bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t begin, uint32_t count,
+                            uint64_t* bits) const {
+  const uint64_t all = count == 64 ? ~uint64_t(0) : (uint64_t(1) << count) - 1;
+  auto value = [&](const Operand& o, uint32_t event) {
+    switch (o.source) {
+      case Operand::Source::EventField: return data.events[o.index].get(event);
+      case Operand::Source::CustomerField: return data.customers[o.index].get(customer);
+      default: return o.value;  // a constant (a condition that reads a let is not selected)
+    }
+  };
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    const Node& n = nodes_[k];
+    uint64_t out = 0;
+    switch (n.shape) {
+      case Node::Shape::Compare:
+      case Node::Shape::Member: {
+        const Operand& x = operands_[n.a];
+        const Operand& y = operands_[n.b];
+        const bool xEvent = x.source == Operand::Source::EventField, yEvent = y.source == Operand::Source::EventField;
+        if (!xEvent && !yEvent) {
+          // The same answer for every event.
+          auto r = n.shape == Node::Shape::Compare ? compare(n.op, value(x, begin), value(y, begin))
+                                                   : member(n.op, value(x, begin), value(y, begin));
+          if (!r) return false;
+          out = *r ? all : 0;
+          break;
+        }
+        // An int-like event field against a value of its own kind: compare the payloads.
+        const Operand& field = xEvent ? x : y;
+        const Column& column = data.events[field.index];
+        const Value other = xEvent ? value(y, begin) : value(x, begin);
+        if (n.shape == Node::Shape::Compare && xEvent != yEvent && intLike(column.kind()) &&
+            (other.isNull() || other.tag == column.kind())) {
+          if (other.isNull()) break;  // a comparison with null is false
+          const Opcode op = xEvent ? n.op : mirrored(n.op);
+          for (uint32_t e = 0; e < count; ++e)
+            if (!column.isNull(begin + e) && ordered(op, column.payload(begin + e), other.i)) out |= uint64_t(1) << e;
+          break;
+        }
+        for (uint32_t e = 0; e < count; ++e) {
+          const Value vx = value(x, begin + e), vy = value(y, begin + e);
+          auto r = n.shape == Node::Shape::Compare ? compare(n.op, vx, vy) : member(n.op, vx, vy);
+          if (!r) return false;
+          if (*r) out |= uint64_t(1) << e;
+        }
+        break;
+      }
+      case Node::Shape::StringIs: {
+        const Operand& x = operands_[n.a];
+        const bool wantFound = n.op == Opcode::Eq || n.op == Opcode::In;
+        auto is = [&](const std::string* s) {
+          bool found = false;
+          for (uint32_t j = n.b; j < n.b + n.count && !found; ++j) found = s == strings_[j];
+          return found == wantFound;
+        };
+        if (x.source != Operand::Source::EventField) {
+          const Value v = value(x, begin);
+          if (!v.isNull() && v.tag != Kind::String) return false;
+          out = !v.isNull() && is(v.s) ? all : 0;
+          break;
+        }
+        const Column& column = data.events[x.index];  // a string column: compile() checked
+        for (uint32_t e = 0; e < count; ++e) {
+          if (column.isNull(begin + e)) continue;
+          const std::string* s;
+          const int64_t payload = column.payload(begin + e);
+          std::memcpy(&s, &payload, sizeof s);
+          if (is(s)) out |= uint64_t(1) << e;
+        }
+        break;
+      }
+      case Node::Shape::IsNull:
+      case Node::Shape::IsNotNull: {
+        const bool wantNull = n.shape == Node::Shape::IsNull;
+        for (uint32_t e = 0; e < count; ++e)
+          if (value(operands_[n.a], begin + e).isNull() == wantNull) out |= uint64_t(1) << e;
+        break;
+      }
+      case Node::Shape::Not: out = ~bits[n.a] & all; break;
+      case Node::Shape::And: out = bits[n.a] & bits[n.b]; break;
+      case Node::Shape::Or: out = bits[n.a] | bits[n.b]; break;
+    }
+    bits[k] = out;
+  }
+  return true;
+}
 
 std::unique_ptr<EventTest> EventTest::compile(const Chunk& chunk, const Executable& exe, const RunClock& clock,
                                               const Dataset& data) {

@@ -41,6 +41,21 @@ class EventTest {
     return eval(nodes_.size() - 1, s);
   }
 
+  // For a condition that reads no let: the events of [begin, end) of `customer` it holds for, as
+  // bits (bit k of words[k / 64] is event begin + k), node by node over blocks of 64 events.
+  // False when an operand's kind does not fit its operator (forged bytecode). `scratch` holds a
+  // word per node.
+  bool select(const Dataset& data, uint32_t customer, uint32_t begin, uint32_t end, uint64_t* words,
+              std::vector<uint64_t>& scratch) const;
+
+  // Whether the condition reads a let: if not, its answer for an event depends on nothing else
+  // the customer computes, and it cannot call back into the VM.
+  bool readsLets() const {
+    for (const Operand& o : operands_)
+      if (o.source == Operand::Source::Let) return true;
+    return false;
+  }
+
   struct Operand {
     enum class Source : uint8_t { Constant, EventField, CustomerField, Let };
     Source source = Source::Constant;
@@ -67,6 +82,8 @@ class EventTest {
     int64_t event;
     LetFn& let;
   };
+
+  bool selectBlock(const Dataset& data, uint32_t customer, uint32_t begin, uint32_t count, uint64_t* bits) const;
 
   template <class LetFn>
   Value operand(uint32_t k, Scope<LetFn>& s) const {

@@ -21,10 +21,16 @@
 #include "rekindle/core/suggest.h"
 #include "rekindle/runtime/population.h"
 #include "rekindle/runtime/previous.h"
+#include "event_scan.h"
 #include "event_test.h"
 #include "operators.h"
 
 namespace rekindle {
+
+// An instruction only the Evaluator writes, in its own copy of a chunk (scanCode_), never in a
+// program: the verifier refuses opcodes past the table. A = the event scan it starts.
+constexpr uint32_t kScan = 0xFF;
+static_assert(kOpcodeCount < kScan, "kScan must stay out of the opcode table");
 
 RunClock RunClock::at(int64_t now, const TimeZone& zone) {
   RunClock c;
@@ -225,9 +231,19 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
     for (uint32_t insn : c.code)
       if ((insnOp(insn) == Opcode::Filter || insnOp(insn) == Opcode::Streak) && !eventTests_[insnA(insn)])
         eventTests_[insnA(insn)] = EventTest::compile(prog_.chunks[insnA(insn)], exe_, clock_, data_);
+  // The list expressions over the events that run as scans, each marked in a copy of its chunk.
+  scans_ = findEventScans(exe_, eventTests_);
+  scanCode_.resize(prog_.chunks.size());
+  for (const auto& c : prog_.chunks) scanCode_[&c - prog_.chunks.data()] = c.code;
+  for (uint32_t k = 0; k < scans_.size(); ++k) scanCode_[scans_[k].chunk][scans_[k].start] = kScan | (k << 8);
+  selection_.resize(prog_.chunks.size());
+  selectionGen_.assign(prog_.chunks.size(), 0);
+  selectionOk_.assign(prog_.chunks.size(), 0);
 }
 
 Evaluator::~Evaluator() = default;
+
+size_t Evaluator::eventScans() const { return scans_.size(); }
 
 size_t Evaluator::compiledConditions() const {
   return static_cast<size_t>(std::count_if(eventTests_.begin(), eventTests_.end(), [](const auto& t) { return t != nullptr; }));
@@ -373,6 +389,71 @@ Value Evaluator::events() {
   return eventsVal_;
 }
 
+bool Evaluator::holds(uint32_t condition, int64_t event) {
+  const EventTest* test = useCompiled_ && !tracer_ && !active_[condition] ? eventTests_[condition].get() : nullptr;
+  auto letFn = [this](uint32_t i) { return let(i); };
+  std::optional<bool> r;
+  if (test) {
+    active_[condition] = 1;  // as if the chunk ran: re-entering it through a let is still a cycle
+    r = test->test(data_, customer_, event, letFn);
+    active_[condition] = 0;
+  }
+  // Compiled when it can be, else (or on a tag mismatch) in bytecode.
+  if (!r && fault_.empty()) r = execute(static_cast<int32_t>(condition), event).isTrue();
+  return r.value_or(false);
+}
+
+const uint64_t* Evaluator::selection(uint32_t condition) {
+  std::vector<uint64_t>& bits = selection_[condition];
+  if (selectionGen_[condition] != gen_) {
+    const uint32_t b = data_.eventBegin[customer_], e = data_.eventBegin[customer_ + 1];
+    bits.resize((e - b + 63) / 64);
+    selectionOk_[condition] = eventTests_[condition]->select(data_, customer_, b, e, bits.data(), scratch_);
+    selectionGen_[condition] = gen_;
+  }
+  return selectionOk_[condition] ? bits.data() : nullptr;
+}
+
+std::optional<Value> Evaluator::scan(uint32_t s) {
+  const EventScan& sc = scans_[s];
+  const uint32_t begin = data_.eventBegin[customer_], end = data_.eventBegin[customer_ + 1];
+  const size_t words = (end - begin + 63) / 64;
+  // The events every pure condition keeps.
+  scanBits_.assign(words, ~uint64_t(0));
+  if ((end - begin) % 64) scanBits_.back() = (uint64_t(1) << ((end - begin) % 64)) - 1;
+  for (uint32_t condition : sc.selections) {
+    const uint64_t* bits = selection(condition);
+    if (!bits) return std::nullopt;  // forged bytecode: the expression runs in bytecode
+    for (size_t w = 0; w < words; ++w) scanBits_[w] &= bits[w];
+  }
+  if (sc.last < 0 && (sc.reduction == Reduction::Count || sc.reduction == Reduction::Exists)) {
+    int64_t n = 0;
+    for (uint64_t w : scanBits_) n += __builtin_popcountll(w);
+    return sc.reduction == Reduction::Count ? Value::integer(n) : Value::boolean(n > 0);
+  }
+  // The last condition may compute a let that runs a scan of its own: keep the bits apart.
+  std::vector<uint64_t> kept;
+  if (sc.last >= 0) kept = scanBits_;
+  const uint64_t* keptBits = sc.last >= 0 ? kept.data() : scanBits_.data();
+  Reducer acc(sc.reduction);
+  ListObj* out = sc.reduction == Reduction::None ? arena_.newList() : nullptr;
+  for (size_t w = 0; w < words; ++w) {
+    for (uint64_t bits = keptBits[w]; bits; bits &= bits - 1) {
+      const uint32_t event = begin + static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits));
+      // The last condition as its Filter would test it: on the events the others keep, in order.
+      if (sc.last >= 0) {
+        bool keep = holds(static_cast<uint32_t>(sc.last), event);
+        if (!fault_.empty()) return std::nullopt;
+        if (!keep) continue;
+      }
+      Value v = sc.field >= 0 ? data_.events[sc.field].get(event) : Value::event(event);
+      if (out) out->items.push_back(v);
+      else acc.add(v);
+    }
+  }
+  return out ? Value::listOf(out) : acc.result();
+}
+
 Value Evaluator::setFault(const Chunk& c, size_t pc, const std::string& what) {
   if (fault_.empty()) {
     SourceLoc loc = pc < c.locs.size() ? c.locs[pc] : SourceLoc{};
@@ -398,7 +479,7 @@ Value Evaluator::execute(int32_t chunkIndex, int64_t element) {
   active_[chunkIndex] = 1;
   Value* const base = top_;
   Value* sp = base;
-  const uint32_t* code = chunk.code.data();
+  const uint32_t* code = useCompiled_ && !tracer_ ? scanCode_[chunkIndex].data() : chunk.code.data();
   size_t pc = 0;
   // Calls out of the loop (lets, decisions, conditions) run above our stack top.
   auto callOut = [&](auto fn) {
@@ -471,26 +552,17 @@ Value Evaluator::execute(int32_t chunkIndex, int64_t element) {
         Value list = sp[-1];
         if (list.tag != Kind::List) FAULT(filter ? "where on a value that is not a list" : "streak of a value that is not a list");
         const auto& items = list.list->items;
-        const EventTest* test = useEventTests_ && !tracer_ && !active_[a] ? eventTests_[a].get() : nullptr;
-        auto letFn = [this](uint32_t i) { return let(i); };
-        // One event's condition: compiled when it can be, else (or on a tag mismatch) bytecode.
-        auto holds = [&](int64_t event) {
+        auto holdsHere = [&](int64_t event) {
           top_ = sp;
-          std::optional<bool> r;
-          if (test) {
-            active_[a] = 1;  // as if the chunk ran: re-entering it through a let is still a cycle
-            r = test->test(data_, customer_, event, letFn);
-            active_[a] = 0;
-          }
-          if (!r && fault_.empty()) r = execute(static_cast<int32_t>(a), event).isTrue();
+          bool r = holds(a, event);
           top_ = base;
-          return r.value_or(false);
+          return r;
         };
         if (filter) {
           ListObj* out = arena_.newList();
           for (const Value& e : items) {
             if (e.tag != Kind::Event) FAULT("where on a list that is not of events");
-            bool keep = holds(e.i);
+            bool keep = holdsHere(e.i);
             if (!fault_.empty()) FAULT("in a where condition");
             if (keep) out->items.push_back(e);
           }
@@ -499,7 +571,7 @@ Value Evaluator::execute(int32_t chunkIndex, int64_t element) {
           int64_t n = 0;
           for (size_t k = items.size(); k-- > 0;) {
             if (items[k].tag != Kind::Event) FAULT("streak of a list that is not of events");
-            bool ok = holds(items[k].i);
+            bool ok = holdsHere(items[k].i);
             if (!fault_.empty()) FAULT("in a streak condition");
             if (!ok) break;
             ++n;
@@ -604,8 +676,24 @@ Value Evaluator::execute(int32_t chunkIndex, int64_t element) {
         top_ = base;
         return r;
       }
-      default:
-        FAULT("unknown opcode");
+      default: {
+        if ((insn & 0xFF) != kScan) FAULT("unknown opcode");
+        // An event scan: the list expression's value without its lists, and on past its end.
+        top_ = sp;
+        std::optional<Value> v = scan(a);
+        top_ = base;
+        if (!fault_.empty()) FAULT("in a where condition");
+        if (v) {
+          *sp++ = *v;
+          pc = scans_[a].end;
+          NEXT;
+        }
+        // A condition met a value of the wrong kind (forged bytecode): the expression in bytecode.
+        const uint32_t source = chunk.code[pc - 1];
+        if (insnOp(source) == Opcode::LoadEvents) *sp++ = events();
+        else *sp++ = callOut([&] { return let(insnA(source)); });
+        NEXT;
+      }
     }
   }
 }

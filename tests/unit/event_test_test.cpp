@@ -1,8 +1,13 @@
-// Compiled where-conditions (runtime/src/event_test.h) against bytecode: for every customer of
-// every example and conformance program, and of a program made of every condition shape, each
-// let, segment and decision must be the same whether the conditions run compiled or in bytecode.
+// Compiled where-conditions (runtime/src/event_test.h) and event scans (event_scan.h) against
+// bytecode: for every customer of every example and conformance program, of a program made of
+// every condition shape, and of one made of scans over long histories, each let, segment and
+// decision must be the same whether they run compiled or in bytecode.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
+#include <fstream>
+
+#include "rekindle/core/time.h"
 #include "rekindle/runtime/dataset.h"
 #include "rekindle/runtime/engine.h"
 #include "rekindle/runtime/vm.h"
@@ -26,8 +31,13 @@ bool same(const Value& a, const Value& b) {
   return a.isNull() || valuesEqual(a, b);
 }
 
-// Compares the two ways on every customer; returns how many where-conditions compiled.
-size_t compareEvaluations(const std::string& rulesPath, const std::string& rulesText, const std::string& configPath) {
+struct Compiled {
+  size_t conditions = 0;  // where-conditions compiled
+  size_t scans = 0;       // list expressions run as event scans
+};
+
+// Compares the two ways on every customer.
+Compiled compareEvaluations(const std::string& rulesPath, const std::string& rulesText, const std::string& configPath) {
   INFO(rulesPath);
   std::vector<Diagnostic> diags;
   auto config = loadConfig(configPath, diags);
@@ -51,7 +61,7 @@ size_t compareEvaluations(const std::string& rulesPath, const std::string& rules
   context.clock = RunClock::at(options.now, config->zone);
   context.population = &run.population();
   Evaluator compiledWay(*exe, *data, context), bytecodeWay(*exe, *data, context);
-  bytecodeWay.useEventTests(false);
+  bytecodeWay.useCompiled(false);
   const Program& p = *compiled.program;
   for (uint32_t c = 0; c < data->customerCount; ++c) {
     INFO("customer " << data->customerId(c));
@@ -73,7 +83,7 @@ size_t compareEvaluations(const std::string& rulesPath, const std::string& rules
     REQUIRE(compiledWay.fault() == bytecodeWay.fault());
   }
   REQUIRE(bytecodeWay.compiledConditions() == compiledWay.compiledConditions());
-  return compiledWay.compiledConditions();
+  return {compiledWay.compiledConditions(), compiledWay.eventScans()};
 }
 
 }  // namespace
@@ -84,9 +94,10 @@ TEST_CASE("compiled where-conditions agree with bytecode on every example", "[vm
                                {"examples/b2b/b2b.rules", "examples/b2b/rekindle.yaml"},
                                {"examples/hillstrom/hillstrom.rules", "examples/hillstrom/rekindle.yaml"},
                                {"examples/cdnow/cdnow.rules", "examples/cdnow/rekindle.yaml"}};
-  size_t compiled = 0;
-  for (const auto& [rules, config] : examples) compiled += compareEvaluations(sourcePath(rules), "", sourcePath(config));
-  CHECK(compiled >= 10);  // retail alone has 10 where-conditions, all of the compiled shapes
+  Compiled retail = compareEvaluations(sourcePath(examples[0][0]), "", sourcePath(examples[0][1]));
+  CHECK(retail.conditions == 10);  // every where-condition of retail compiles
+  CHECK(retail.scans == 16);       // and every list expression over its events is a scan
+  for (const auto& [rules, config] : examples) compareEvaluations(sourcePath(rules), "", sourcePath(config));
 }
 
 TEST_CASE("compiled where-conditions agree with bytecode on every conformance program", "[vm][where]") {
@@ -142,5 +153,69 @@ end
   std::string rulesPath = sourcePath("tests/conformance/shapes.rules");
   // 28 conditions; bytecode keeps the 4 that call functions (lower, date), compute on an event
   // field (amount * 2) or test a bare bool field (`and opened`).
-  CHECK(compareEvaluations(rulesPath, rules, sourcePath("tests/conformance/rekindle.yaml")) == 24);
+  CHECK(compareEvaluations(rulesPath, rules, sourcePath("tests/conformance/rekindle.yaml")).conditions == 24);
+}
+
+TEST_CASE("event scans agree with bytecode on long histories", "[vm][where]") {
+  // Customers with 0, 1, 63, 64, 65, 129 and 300 events: scans keep their bits in words of 64.
+  const std::string dir = tempDir("scans");
+  std::string config = readText(sourcePath("tests/conformance/rekindle.yaml"));
+  config.replace(config.find("data/customers.csv"), 18, dir + "/customers.csv");
+  config.replace(config.find("data/events.csv"), 15, dir + "/events.csv");
+  std::string customers = "customer_id,signup_at,email,phone,birthday,account_type,consent_email,consent_sms,"
+                          "consent_push,app_token,score,balance,tier,email_bounced,last_login\n";
+  std::string events = "customer_id,at,kind,amount,channel,opened,qty\n";
+  const char* kinds[] = {"purchase", "visit", "cart_add", "email_open", "refund"};
+  const char* channels[] = {"", "web", "store", "app"};
+  uint64_t seed = 42;
+  auto next = [&](uint64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % n;
+  };
+  const std::optional<int64_t> start = parseTime("2024-12-01T00:00:00+08:00", TimeZone());
+  int number = 0;
+  for (int n : {0, 1, 63, 64, 65, 129, 300}) {
+    std::string id = "H" + std::to_string(number++);
+    customers += id + ",2024-01-01T00:00:00+08:00,a@b.c,,,b2c,true,false,,,,,web,,\n";
+    for (int k = 0; k < n; ++k) {
+      const int64_t at = *start + static_cast<int64_t>(next(700 * 86400));
+      events += fmt::format("{},{},{},{},{},,{}\n", id, formatTime(at, TimeZone()),
+                            kinds[next(5)], next(4) == 0 ? std::string() : std::to_string(next(200)),
+                            channels[next(4)], next(3) == 0 ? std::string() : std::to_string(1 + next(3)));
+    }
+  }
+  std::ofstream(dir + "/rekindle.yaml") << config;
+  std::ofstream(dir + "/customers.csv") << customers;
+  std::ofstream(dir + "/events.csv") << events;
+  const std::string rules = R"(rules scans version 1
+param window = 400d
+let purchases = events where kind == "purchase"
+let recent = purchases where at >= now - window
+let recent_channels = (events where at >= now - 200d).channel
+let last_visit = max((events where kind == "visit").at)
+let n01 = count(recent)
+let n02 = sum(recent.amount)
+let n03 = max(purchases.at)
+let n04 = min((purchases where amount > 50).qty)
+let n05 = count(purchases where channel in recent_channels)
+let n06 = exists(events where kind == "visit" and at >= last_visit)
+let n07 = first((purchases where qty > 1).amount)
+let n08 = last(recent.channel)
+let n09 = (purchases where channel in recent_channels).amount
+let n10 = count(events)
+let n11 = sum((events where kind != "visit").qty)
+let n12 = count(recent where channel in recent_channels and amount > 10)
+let n13 = exists(purchases where amount > 150)
+let n14 = count(events where at >= last_visit)
+# A condition that runs scans of its own, for every event the outer scan keeps.
+let n15 = count(purchases where channel in (events where at >= now - 200d).channel)
+let n16 = count(recent where at >= max((events where kind == "visit").at))
+stage
+  active when n01 + n04 ?? 0 + n05 + n10 + n11 + n12 + n14 + n15 + n16 > 0 and n06 and n13
+  dormant when n02 > 0 and n03 is not null and n07 is not null and n08 is not null and count(n09) > 0
+  new otherwise
+end
+)";
+  Compiled c = compareEvaluations(dir + "/scans.rules", rules, dir + "/rekindle.yaml");
+  CHECK(c.scans == 22);
 }

@@ -28,6 +28,7 @@ struct RunClock {
 class Population;
 struct PreviousDecisions;
 class EventTest;
+struct EventScan;
 
 // What a run provides to evaluation besides the program and the data.
 struct RunContext {
@@ -108,10 +109,12 @@ class Evaluator {
   ConsentResult consent(int32_t programChannel) const;
   const std::string& fault() const { return fault_; }
   void setTracer(EvalTracer* t) { tracer_ = t; }
-  // Where-conditions run as compiled EventTests when they can (the default); false runs every
-  // one in bytecode. Both give the same results: the tests compare them.
-  void useEventTests(bool on) { useEventTests_ = on; }
+  // Where-conditions run as compiled EventTests, and list expressions over the events as event
+  // scans, when they can (the default); false runs everything in bytecode. Both give the same
+  // results: the tests compare them.
+  void useCompiled(bool on) { useCompiled_ = on; }
   size_t compiledConditions() const;  // how many where-conditions compiled
+  size_t eventScans() const;          // how many list expressions run as event scans
   Arena& arena() { return arena_; }
   NativeContext& nativeContext() { return native_; }
 
@@ -119,6 +122,9 @@ class Evaluator {
   Value execute(int32_t chunk, int64_t element);
   Value setFault(const Chunk& c, size_t pc, const std::string& what);
   Value events();
+  std::optional<Value> scan(uint32_t s);
+  const uint64_t* selection(uint32_t condition);
+  bool holds(uint32_t condition, int64_t event);
   Value rowCondition(TableKind k, const DecisionRow& row);
   Value outcomeValue(TableKind k, int32_t outcome) const;
 
@@ -160,7 +166,15 @@ class Evaluator {
   Value* top_ = nullptr;
   std::vector<uint8_t> active_;  // chunk currently running: re-entry is a fault
   std::vector<std::unique_ptr<EventTest>> eventTests_;  // per chunk; null: run in bytecode
-  bool useEventTests_ = true;
+  std::vector<EventScan> scans_;
+  std::vector<std::vector<uint32_t>> scanCode_;  // per chunk: its code, each scan's source made a Scan
+  // Per pure where-condition: the customer's events it holds for (EventTest::select), as bits,
+  // for the customer of selectionGen_ (0 when the condition met a value of the wrong kind).
+  std::vector<std::vector<uint64_t>> selection_;
+  std::vector<uint32_t> selectionGen_;
+  std::vector<uint8_t> selectionOk_;
+  std::vector<uint64_t> scanBits_, scratch_;
+  bool useCompiled_ = true;
   std::string fault_;
 };
 

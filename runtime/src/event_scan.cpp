@@ -1,0 +1,116 @@
+// Finding the event scans of a program: the bytecode shapes of event_scan.h.
+#include "event_scan.h"
+
+#include "event_test.h"
+#include "rekindle/runtime/vm.h"
+
+namespace rekindle {
+
+namespace {
+
+class ScanFinder {
+ public:
+  ScanFinder(const Executable& exe, const std::vector<std::unique_ptr<EventTest>>& tests)
+      : prog_(exe.program()), exe_(exe), tests_(tests) {}
+
+  void chunk(uint32_t index, std::vector<EventScan>& out) {
+    const std::vector<uint32_t>& code = prog_.chunks[index].code;
+    for (size_t pc = 0; pc < code.size();) {
+      EventScan scan;
+      if (expression(index, pc, scan)) {
+        out.push_back(scan);
+        pc = scan.end;
+      } else {
+        ++pc;
+      }
+    }
+  }
+
+ private:
+  // The expression starting at `pc`, if it is a scan worth running: more than a bare source.
+  bool expression(uint32_t index, size_t pc, EventScan& scan) {
+    const std::vector<uint32_t>& code = prog_.chunks[index].code;
+    size_t q = pc;
+    std::vector<uint32_t> conditions;
+    if (!source(code, q, conditions, 0)) return false;
+    filters(code, q, conditions);
+    if (q < code.size() && insnOp(code[q]) == Opcode::Project) scan.field = static_cast<int32_t>(insnA(code[q++]));
+    if (q < code.size() && insnOp(code[q]) == Opcode::Call && insnB(code[q]) == 1) {
+      Reduction r = builtins()[exe_.native(insnA16(code[q]))].reduction;
+      // Sums, min and max reduce a field's values; on events themselves they are forged bytecode.
+      bool ofValues = r == Reduction::Sum || r == Reduction::SumFloat || r == Reduction::SumDuration ||
+                      r == Reduction::Min || r == Reduction::Max;
+      if (r != Reduction::None && (scan.field >= 0 || !ofValues)) {
+        scan.reduction = r;
+        ++q;
+      }
+    }
+    if (q == pc + 1 || !conditionsFit(conditions) || jumpsInto(code, pc, q)) return false;
+    scan.chunk = index;
+    scan.start = static_cast<uint32_t>(pc);
+    scan.end = static_cast<uint32_t>(q);
+    scan.selections = conditions;
+    if (!conditions.empty() && !pure(conditions.back())) {
+      scan.last = static_cast<int32_t>(conditions.back());
+      scan.selections.pop_back();
+    }
+    return true;
+  }
+
+  // LoadEvents, or a let whose chunk is a source and filters alone: the let's conditions.
+  bool source(const std::vector<uint32_t>& code, size_t& q, std::vector<uint32_t>& conditions, int depth) {
+    if (q >= code.size()) return false;
+    const uint32_t insn = code[q];
+    if (insnOp(insn) == Opcode::LoadEvents) {
+      ++q;
+      return true;
+    }
+    if (insnOp(insn) != Opcode::LoadLet || depth > 16 || insnA(insn) >= prog_.lets.size()) return false;
+    const int32_t letChunk = prog_.lets[insnA(insn)].chunk;
+    if (letChunk < 0 || static_cast<size_t>(letChunk) >= prog_.chunks.size()) return false;
+    const std::vector<uint32_t>& let = prog_.chunks[letChunk].code;
+    size_t k = 0;
+    if (!source(let, k, conditions, depth + 1)) return false;
+    filters(let, k, conditions);
+    if (k >= let.size() || insnOp(let[k]) != Opcode::Return) return false;
+    ++q;
+    return true;
+  }
+
+  static void filters(const std::vector<uint32_t>& code, size_t& q, std::vector<uint32_t>& conditions) {
+    for (; q < code.size() && insnOp(code[q]) == Opcode::Filter; ++q) conditions.push_back(insnA(code[q]));
+  }
+
+  bool pure(uint32_t condition) const { return tests_[condition] && !tests_[condition]->readsLets(); }
+
+  bool conditionsFit(const std::vector<uint32_t>& conditions) const {
+    for (size_t k = 0; k + 1 < conditions.size(); ++k)
+      if (!pure(conditions[k])) return false;
+    return true;
+  }
+
+  // A jump landing strictly inside [begin, end) would skip part of the expression.
+  static bool jumpsInto(const std::vector<uint32_t>& code, size_t begin, size_t end) {
+    for (size_t j = 0; j < code.size(); ++j) {
+      if (opcodeInfo(insnOp(code[j])).format != OperandFormat::J) continue;
+      size_t target = j + 1 + insnA(code[j]);
+      if (target > begin && target < end) return true;
+    }
+    return false;
+  }
+
+  const Program& prog_;
+  const Executable& exe_;
+  const std::vector<std::unique_ptr<EventTest>>& tests_;
+};
+
+}  // namespace
+
+std::vector<EventScan> findEventScans(const Executable& exe, const std::vector<std::unique_ptr<EventTest>>& tests) {
+  std::vector<EventScan> scans;
+  ScanFinder finder(exe, tests);
+  for (uint32_t c = 0; c < exe.program().chunks.size(); ++c) finder.chunk(c, scans);
+  return scans;
+}
+
+}  // namespace rekindle

@@ -1,0 +1,49 @@
+// Event scans: a list expression over the customer's events run as one loop over them. Rules are
+// written as lists (`let purchases = events where kind == "purchase"`, then
+// `count(purchases)`, `max(purchases.at)`, `sum((purchases where at >= now - 365d).amount)`),
+// and in bytecode each step builds a list: the events, the ones a condition keeps, their field.
+// A scan tests each event against all the conditions in turn and feeds the ones kept, or their
+// field, to the reduction (stdlib's Reducer, the natives' own), with no list in between.
+//
+// An expression is a scan when its bytecode is
+//   source, Filter c1 ... Filter cn, [Project f], [Call r]
+// where the source is LoadEvents or a let that is itself such a list (`purchases`, followed
+// through lets), r is a list native that is a Reducer, and no jump lands inside it. Every
+// condition but the last must be pure: compiled to an EventTest that reads no let, so that
+// testing it cannot run anything else. The last may read lets or run in bytecode: it is tested
+// on the events the others keep, in order, as the Filter would, so lets are computed at the same
+// moments and faults are the same.
+//
+// A pure condition is tested on all of a customer's events at once, as a bit set
+// (EventTest::select), computed on first use and kept for the customer: `purchases` is selected
+// once however many expressions start from it. A count or an exists of pure conditions is then
+// a popcount.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "rekindle/runtime/program.h"
+#include "rekindle/stdlib/builtins.h"
+
+namespace rekindle {
+
+class Executable;
+class EventTest;
+
+struct EventScan {
+  uint32_t chunk = 0;
+  uint32_t start = 0;  // the source instruction (LoadEvents or LoadLet)
+  uint32_t end = 0;    // the instruction after the expression
+  std::vector<uint32_t> selections;  // the pure where-conditions (chunks) an event must pass
+  int32_t last = -1;                 // the last condition when it is not pure, else -1
+  int32_t field = -1;                // projected event field; -1: the events themselves
+  Reduction reduction = Reduction::None;  // None: the expression's value is the list
+};
+
+// The scans of every chunk of `exe`'s program, in chunk and instruction order. `tests` are the
+// compiled where-conditions by chunk (null: the condition runs in bytecode).
+std::vector<EventScan> findEventScans(const Executable& exe, const std::vector<std::unique_ptr<EventTest>>& tests);
+
+}  // namespace rekindle
