@@ -459,6 +459,9 @@ bool DecisionRun::allocate(TableKind table, const MergedStats::Allocation* merge
     std::vector<Candidate> cands;
   };
   std::vector<BlockRows> parts(blocks);
+  // A customer who reaches an unlimited row takes it: the contest never looks past it.
+  std::vector<bool> unlimited(t.rows.size());
+  for (size_t r = 0; r < t.rows.size(); ++r) unlimited[r] = limitOf(t.rows[r]) < 0;
   bool ok = forEachBlock(n, [&](Worker& w, size_t b, size_t begin, size_t end) {
     BlockRows& out = parts[b];
     out.offset.push_back(0);
@@ -468,7 +471,7 @@ bool DecisionRun::allocate(TableKind table, const MergedStats::Allocation* merge
       ev.begin(static_cast<uint32_t>(c));
       for (int k = 0; k < kTableCount; ++k)
         if (!allocated_[k].empty()) ev.fixRow(static_cast<TableKind>(k), allocated_[k][c]);
-      std::vector<int> rows = ev.eligibleRows(table);
+      std::vector<int> rows = ev.eligibleRows(table, &unlimited);
       std::optional<bool> delivered;  // for offers: does a message go out?
       for (int r : rows) {
         out.rows.push_back(r);

@@ -320,7 +320,7 @@ Value Evaluator::rowCondition(TableKind k, const DecisionRow& row) {
   return cond;
 }
 
-std::vector<int> Evaluator::eligibleRows(TableKind k) {
+std::vector<int> Evaluator::eligibleRows(TableKind k, const std::vector<bool>* last) {
   std::vector<int> rows;
   const auto& table = prog_.table(k);
   for (size_t r = 0; r < table.rows.size(); ++r) {
@@ -334,6 +334,7 @@ std::vector<int> Evaluator::eligibleRows(TableKind k) {
       }
     }
     rows.push_back(static_cast<int>(r));
+    if (last && (*last)[r]) break;
   }
   return rows;
 }
