@@ -200,15 +200,23 @@ namespace {
 
 bool intLike(Kind k) { return k == Kind::Int || k == Kind::Time || k == Kind::Date || k == Kind::Duration; }
 
-bool ordered(Opcode op, int64_t x, int64_t y) {
+// Bit k set where cells[k] `op` c holds, for k < count.
+template <class Cmp>
+uint64_t cellsWhere(const int64_t* cells, uint32_t count, int64_t c, Cmp cmp) {
+  uint64_t out = 0;
+  for (uint32_t k = 0; k < count; ++k) out |= uint64_t(cmp(cells[k], c)) << k;
+  return out;
+}
+
+uint64_t cellsWhere(Opcode op, const int64_t* cells, uint32_t count, int64_t c) {
   switch (op) {
-    case Opcode::Eq: return x == y;
-    case Opcode::Ne: return x != y;
-    case Opcode::Lt: return x < y;
-    case Opcode::Le: return x <= y;
-    case Opcode::Gt: return x > y;
-    case Opcode::Ge: return x >= y;
-    default: return false;
+    case Opcode::Eq: return cellsWhere(cells, count, c, [](int64_t x, int64_t y) { return x == y; });
+    case Opcode::Ne: return cellsWhere(cells, count, c, [](int64_t x, int64_t y) { return x != y; });
+    case Opcode::Lt: return cellsWhere(cells, count, c, [](int64_t x, int64_t y) { return x < y; });
+    case Opcode::Le: return cellsWhere(cells, count, c, [](int64_t x, int64_t y) { return x <= y; });
+    case Opcode::Gt: return cellsWhere(cells, count, c, [](int64_t x, int64_t y) { return x > y; });
+    case Opcode::Ge: return cellsWhere(cells, count, c, [](int64_t x, int64_t y) { return x >= y; });
+    default: return 0;
   }
 }
 
@@ -269,9 +277,8 @@ bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t beg
         if (n.shape == Node::Shape::Compare && xEvent != yEvent && intLike(column.kind()) &&
             (other.isNull() || other.tag == column.kind())) {
           if (other.isNull()) break;  // a comparison with null is false
-          const Opcode op = xEvent ? n.op : mirrored(n.op);
-          for (uint32_t e = 0; e < count; ++e)
-            if (!column.isNull(begin + e) && ordered(op, column.payload(begin + e), other.i)) out |= uint64_t(1) << e;
+          out = cellsWhere(xEvent ? n.op : mirrored(n.op), column.payloads() + begin, count, other.i) &
+                ~column.nullBits(begin, count);
           break;
         }
         for (uint32_t e = 0; e < count; ++e) {
@@ -296,14 +303,13 @@ bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t beg
           out = !v.isNull() && is(v.s) ? all : 0;
           break;
         }
-        const Column& column = data.events[x.index];  // a string column: compile() checked
-        for (uint32_t e = 0; e < count; ++e) {
-          if (column.isNull(begin + e)) continue;
-          const std::string* s;
-          const int64_t payload = column.payload(begin + e);
-          std::memcpy(&s, &payload, sizeof s);
-          if (is(s)) out |= uint64_t(1) << e;
-        }
+        // A string column (compile() checked): its cells are the interned strings' addresses.
+        const Column& column = data.events[x.index];
+        uint64_t found = 0;
+        for (uint32_t j = n.b; j < n.b + n.count; ++j)
+          found |= cellsWhere(column.payloads() + begin, count, reinterpret_cast<int64_t>(strings_[j]),
+                              [](int64_t cell, int64_t s) { return cell == s; });
+        out = (wantFound ? found : ~found & all) & ~column.nullBits(begin, count);
         break;
       }
       case Node::Shape::IsNull:

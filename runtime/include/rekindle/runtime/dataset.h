@@ -29,6 +29,15 @@ class Column {
   void push(const Value& v);
   bool isNull(size_t row) const { return (nulls_[row >> 6] >> (row & 63)) & 1; }
   int64_t payload(size_t row) const { return bits_[row]; }  // of a non-null cell
+  const int64_t* payloads() const { return bits_.data(); }
+  // The null bits of rows [row, row + count), count at most 64: bit k for row + k.
+  uint64_t nullBits(size_t row, uint32_t count) const {
+    const size_t w = row >> 6;
+    const unsigned shift = row & 63;
+    uint64_t bits = nulls_[w] >> shift;
+    if (shift != 0 && w + 1 < nulls_.size()) bits |= nulls_[w + 1] << (64 - shift);
+    return count == 64 ? bits : bits & ((uint64_t(1) << count) - 1);
+  }
   Value get(size_t row) const {
     if (isNull(row)) return Value::null();
     Value v;
