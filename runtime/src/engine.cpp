@@ -667,31 +667,74 @@ void DecisionRun::decideCustomer(Worker& w, uint32_t c, Decision& d) {
 
 namespace {
 
-void count(const Executable& exe, const Program& p, const Decision& d, RunSummary& s) {
-  ++s.customers;
-  if (d.send) ++s.sends;
-  if (!d.suppressedBy.empty()) {
-    ++s.suppressed;
-    ++s.suppressedBy[d.suppressedBy];
+// One block's summary, counted by outcome, segment and offer index: the names are looked up
+// once per block, when the tally becomes a RunSummary, instead of once per customer.
+class Tally {
+ public:
+  explicit Tally(const Executable& exe) : exe_(exe), p_(exe.program()) {
+    channels_ = p_.channels.size() + 2;
+    stageChannel_.assign((p_.stages.size() + 2) * channels_, 0);
+    offers_.assign(p_.offers.size() + 2, 0);
+    offerCosts_.assign(p_.offers.size(), 0);
+    offerCosted_.assign(p_.offers.size(), false);
+    segments_.assign(p_.segments.size(), 0);
   }
-  if (d.holdout) ++s.holdout;
-  ++s.stageChannel[{outcomeLabel(exe, TableKind::Stage, d.stage), outcomeLabel(exe, TableKind::Channel, d.channel)}];
-  if (p.tables[2].present) ++s.offers[outcomeLabel(exe, TableKind::Offer, d.offer)];
-  // An offer costs when it goes out: not to the control group, not when the message is held back.
-  if (!d.offer.isNull() && d.offer.i != kNoOutcome && !d.holdout) {
-    double cost = exe.config().offers[exe.configOffer(static_cast<int32_t>(d.offer.i))].cost;
-    s.offerCost += cost;
-    s.offerCosts[exe.outcomeName(TableKind::Offer, d.offer.i)] += cost;
+
+  void count(const Decision& d) {
+    RunSummary& s = rest_;
+    ++s.customers;
+    if (d.send) ++s.sends;
+    if (!d.suppressedBy.empty()) {
+      ++s.suppressed;
+      ++s.suppressedBy[d.suppressedBy];
+    }
+    if (d.holdout) ++s.holdout;
+    ++stageChannel_[slot(d.stage) * channels_ + slot(d.channel)];
+    if (p_.tables[2].present) ++offers_[slot(d.offer)];
+    // An offer costs when it goes out: not to the control group, not when the message is held back.
+    if (!d.offer.isNull() && d.offer.i != kNoOutcome && !d.holdout) {
+      double cost = exe_.config().offers[exe_.configOffer(static_cast<int32_t>(d.offer.i))].cost;
+      s.offerCost += cost;
+      offerCosts_[d.offer.i] += cost;
+      offerCosted_[d.offer.i] = true;
+    }
+    for (uint32_t k = 0; k < p_.segments.size(); ++k) segments_[k] += d.segments[k];
+    if (!d.transition.empty()) ++s.transitions[d.transition];
   }
-  for (uint32_t k = 0; k < p.segments.size(); ++k)
-    if (d.segments[k]) ++s.segments[p.segments[k].name];
-  if (!d.transition.empty()) ++s.transitions[d.transition];
-}
+
+  RunSummary summary() const {
+    RunSummary s = rest_;
+    for (size_t k = 0; k < stageChannel_.size(); ++k)
+      if (stageChannel_[k])
+        s.stageChannel[{label(TableKind::Stage, k / channels_), label(TableKind::Channel, k % channels_)}] = stageChannel_[k];
+    for (size_t k = 0; k < offers_.size(); ++k)
+      if (offers_[k]) s.offers[label(TableKind::Offer, k)] = offers_[k];
+    for (size_t k = 0; k < offerCosts_.size(); ++k)
+      if (offerCosted_[k]) s.offerCosts[exe_.outcomeName(TableKind::Offer, static_cast<int64_t>(k))] = offerCosts_[k];
+    for (size_t k = 0; k < segments_.size(); ++k)
+      if (segments_[k]) s.segments[p_.segments[k].name] = segments_[k];
+    return s;
+  }
+
+ private:
+  // An outcome's place: 0 null, 1 none, then the outcomes in program order.
+  static size_t slot(const Value& v) { return v.isNull() ? 0 : static_cast<size_t>(v.i - kNoOutcome + 1); }
+  std::string label(TableKind k, size_t slot) const {
+    return slot == 0 ? std::string() : exe_.outcomeName(k, static_cast<int64_t>(slot) + kNoOutcome - 1);
+  }
+
+  const Executable& exe_;
+  const Program& p_;
+  size_t channels_ = 0;
+  RunSummary rest_;  // what is counted by name: suppressions, transitions; and the totals
+  std::vector<uint64_t> stageChannel_, offers_, segments_;
+  std::vector<double> offerCosts_;
+  std::vector<bool> offerCosted_;
+};
 
 }  // namespace
 
 bool DecisionRun::decide(DecisionSink& sink, RunSummary& summary, std::string& error) {
-  const Program& p = exe_.program();
   if (nextStep_ < plan_.size()) {
     error = "the whole-population step '" + plan_[nextStep_].name() + "' has not been computed";
     return false;
@@ -706,14 +749,14 @@ bool DecisionRun::decide(DecisionSink& sink, RunSummary& summary, std::string& e
     size_t begin = first * kBlock, end = std::min(n, last * kBlock);
     std::vector<std::string> text(last - first);
     std::vector<std::vector<Decision>> rows(last - first);
-    std::vector<RunSummary> sums(last - first);
+    std::vector<Tally> sums(last - first, Tally(exe_));
     // Blocks of this wave: forEachBlock counts them from the wave's first customer.
     bool ok = forEachBlock(end - begin, [&](Worker& w, size_t b, size_t from, size_t to) {
       Decision d;
       for (size_t k = from; k < to; ++k) {
         decideCustomer(w, static_cast<uint32_t>(begin + k), d);
         if (!w.ev->fault().empty()) return;
-        count(exe_, p, d, sums[b]);
+        sums[b].count(d);
         if (concurrent) sink.format(d, text[b]);
         else rows[b].push_back(d);
       }
@@ -723,7 +766,7 @@ bool DecisionRun::decide(DecisionSink& sink, RunSummary& summary, std::string& e
       if (concurrent) sink.writeFormatted(text[b]);
       else
         for (const Decision& d : rows[b]) sink.write(d);
-      summary.merge(sums[b]);
+      summary.merge(sums[b].summary());
     }
   }
   summary.budgets = budgets_;
