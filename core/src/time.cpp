@@ -255,11 +255,32 @@ std::optional<int64_t> parseWithFormat(std::string_view text, std::string_view f
   return haveOffset ? local - offset : zone.fromLocal(local);
 }
 
+namespace {
+
+// v (0 to 99) as two digits at p. Decisions files write a time or two per customer: snprintf
+// was a tenth of the writing.
+char* twoDigits(char* p, int v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+  return p + 2;
+}
+
+}  // namespace
+
 std::string formatDate(int64_t days) {
   CivilDate cd = civilFromDays(days);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", cd.year, cd.month, cd.day);
-  return buf;
+  if (cd.year < 0 || cd.year > 9999) {
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", cd.year, cd.month, cd.day);
+    return buf;
+  }
+  char* p = twoDigits(buf, cd.year / 100);
+  p = twoDigits(p, cd.year % 100);
+  *p++ = '-';
+  p = twoDigits(p, static_cast<int>(cd.month));
+  *p++ = '-';
+  p = twoDigits(p, static_cast<int>(cd.day));
+  return std::string(buf, p);
 }
 
 std::string formatTime(int64_t utc, const TimeZone& zone) {
@@ -268,18 +289,24 @@ std::string formatTime(int64_t utc, const TimeZone& zone) {
   int64_t days = floorDiv(local, kSecondsPerDay);
   int64_t sod = local - days * kSecondsPerDay;
   std::string out = formatDate(days);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "T%02d:%02d:%02d", int(sod / 3600), int(sod / 60 % 60),
-                int(sod % 60));
-  out += buf;
+  char buf[16];
+  char* p = buf;
+  *p++ = 'T';
+  p = twoDigits(p, static_cast<int>(sod / 3600));
+  *p++ = ':';
+  p = twoDigits(p, static_cast<int>(sod / 60 % 60));
+  *p++ = ':';
+  p = twoDigits(p, static_cast<int>(sod % 60));
+  const int64_t a = offset < 0 ? -offset : offset;
   if (offset == 0) {
-    out += 'Z';
-  } else {
-    int64_t a = offset < 0 ? -offset : offset;
-    std::snprintf(buf, sizeof buf, "%c%02d:%02d", offset < 0 ? '-' : '+', int(a / 3600),
-                  int(a / 60 % 60));
-    out += buf;
+    *p++ = 'Z';
+  } else if (a / 3600 < 100) {
+    *p++ = offset < 0 ? '-' : '+';
+    p = twoDigits(p, static_cast<int>(a / 3600));
+    *p++ = ':';
+    p = twoDigits(p, static_cast<int>(a / 60 % 60));
   }
+  out.append(buf, p);
   return out;
 }
 

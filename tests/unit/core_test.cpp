@@ -71,6 +71,12 @@ TEST_CASE("time zones follow daylight saving, not fixed offsets", "[core][time]"
   CHECK(parseTime("2026-10-25T02:30:00", paris) == *parseTime("2026-10-25T00:30:00Z", TimeZone()));
   CHECK_FALSE(TimeZone::locate("Mars/Olympus_Mons"));
   CHECK(formatTime(0, TimeZone()) == "1970-01-01T00:00:00Z");
+  TimeZone newfoundland = *TimeZone::locate("America/St_Johns");  // -03:30 in winter
+  CHECK(formatTime(*parseTime("2026-01-05T03:04:05Z", TimeZone()), newfoundland) == "2026-01-04T23:34:05-03:30");
+  CHECK(formatTime(*parseTime("2026-12-31T23:59:59+08:00", TimeZone()), TimeZone()) == "2026-12-31T15:59:59Z");
+  CHECK(formatDate(daysFromCivil(9, 3, 7)) == "0009-03-07");
+  CHECK(formatDate(daysFromCivil(9999, 12, 31)) == "9999-12-31");
+  CHECK(formatDate(daysFromCivil(10000, 1, 1)) == "10000-01-01");
   CHECK(formatDuration(90 * 86400) == "90d");
   CHECK(formatDuration(36 * 3600) == "36h");
   CHECK(formatDuration(61) == "61s");
