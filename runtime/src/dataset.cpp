@@ -1085,6 +1085,10 @@ class Loader {
     int channelField = schema.eventField(spec.channelColumn);
     std::vector<const std::string*> marks;
     for (const auto& v : spec.fromEventsValues) marks.push_back(ds_->strings.intern(v));
+    // The channels' names as the pool holds them (null when no event names one): every string
+    // of the events is in the pool, so the same name is the same address.
+    std::vector<const std::string*> channels;
+    for (const auto& ch : config_.channels) channels.push_back(ds_->strings.find(ch.name));
     ds_->contactBegin.assign(ds_->customerCount + 1, 0);
     for (uint32_t c = 0; c < ds_->customerCount; ++c) {
       for (uint32_t e = ds_->eventBegin[c]; e < ds_->eventBegin[c + 1]; ++e) {
@@ -1093,8 +1097,8 @@ class Loader {
         Value ch = ds_->events[channelField].get(e);
         int32_t idx = -1;
         if (!ch.isNull())
-          for (size_t k = 0; k < config_.channels.size(); ++k)
-            if (config_.channels[k].name == *ch.s) idx = static_cast<int32_t>(k);
+          for (size_t k = 0; k < channels.size(); ++k)
+            if (channels[k] == ch.s) idx = static_cast<int32_t>(k);
         ds_->contactTime.push_back(ds_->events[0].get(e).i);
         ds_->contactChannel.push_back(idx);
       }
