@@ -37,7 +37,11 @@ void Column::push(const Value& v) {
 void Column::permute(const std::vector<uint32_t>& order) {
   std::vector<int64_t> b(order.size());
   std::vector<uint64_t> n((order.size() + 63) / 64, 0);
+  // The reads land anywhere in the column: ask for the cells a few rows ahead, so that their
+  // cache misses overlap.
+  constexpr size_t kAhead = 16;
   for (size_t k = 0; k < order.size(); ++k) {
+    if (k + kAhead < order.size()) __builtin_prefetch(&bits_[order[k + kAhead]]);
     const uint32_t from = order[k];
     b[k] = bits_[from];
     n[k >> 6] |= uint64_t{isNull(from)} << (k & 63);
