@@ -124,8 +124,12 @@ class Evaluator {
   Value execute(int32_t chunk, int64_t element);
   Value setFault(const Chunk& c, size_t pc, const std::string& what);
   Value events();
+  // An event scan's value (event_scan.h); nullopt when a condition met a value of the wrong
+  // kind (forged bytecode): the expression then runs in bytecode.
   std::optional<Value> scan(uint32_t s);
+  // The customer's events a pure where-condition holds for, as bits; null on a kind mismatch.
   const uint64_t* selection(uint32_t condition);
+  // One event's where-condition, as Filter and Streak test it.
   bool holds(uint32_t condition, int64_t event);
   Value rowCondition(TableKind k, const DecisionRow& row);
   Value outcomeValue(TableKind k, int32_t outcome) const;
