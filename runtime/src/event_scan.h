@@ -2,8 +2,8 @@
 // written as lists (`let purchases = events where kind == "purchase"`, then
 // `count(purchases)`, `max(purchases.at)`, `sum((purchases where at >= now - 365d).amount)`),
 // and in bytecode each step builds a list: the events, the ones a condition keeps, their field.
-// A scan tests each event against all the conditions in turn and feeds the ones kept, or their
-// field, to the reduction (stdlib's Reducer, the natives' own), with no list in between.
+// A scan finds the events every condition holds for and feeds them, or their field, in order, to
+// the reduction (stdlib's Reducer, the natives' own), with no list in between.
 //
 // An expression is a scan when its bytecode is
 //   source, Filter c1 ... Filter cn, [Project f], [Call r]
