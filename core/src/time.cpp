@@ -297,10 +297,10 @@ std::string formatTime(int64_t utc, const TimeZone& zone) {
   p = twoDigits(p, static_cast<int>(sod / 60 % 60));
   *p++ = ':';
   p = twoDigits(p, static_cast<int>(sod % 60));
-  const int64_t a = offset < 0 ? -offset : offset;
+  const int64_t a = offset < 0 ? -offset : offset;  // a zone's offset: within a day
   if (offset == 0) {
     *p++ = 'Z';
-  } else if (a / 3600 < 100) {
+  } else {
     *p++ = offset < 0 ? '-' : '+';
     p = twoDigits(p, static_cast<int>(a / 3600));
     *p++ = ':';

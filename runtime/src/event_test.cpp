@@ -5,7 +5,6 @@
 #include "event_test.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "rekindle/runtime/vm.h"
 

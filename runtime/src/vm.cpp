@@ -419,27 +419,24 @@ std::optional<Value> Evaluator::scan(uint32_t s) {
   const EventScan& sc = scans_[s];
   const uint32_t begin = data_.eventBegin[customer_], end = data_.eventBegin[customer_ + 1];
   const size_t words = (end - begin + 63) / 64;
-  // The events every pure condition keeps.
-  scanBits_.assign(words, ~uint64_t(0));
-  if ((end - begin) % 64) scanBits_.back() = (uint64_t(1) << ((end - begin) % 64)) - 1;
-  for (uint32_t condition : sc.selections) {
-    const uint64_t* bits = selection(condition);
-    if (!bits) return std::nullopt;  // forged bytecode: the expression runs in bytecode
-    for (size_t w = 0; w < words; ++w) scanBits_[w] &= bits[w];
-  }
+  for (uint32_t condition : sc.selections)
+    if (!selection(condition)) return std::nullopt;  // forged bytecode: the expression runs in bytecode
+  // Word w of the events every pure condition keeps. Read from the selections, which stay as they
+  // are for the customer: the last condition may compute a let that runs scans of its own.
+  auto kept = [&](size_t w) {
+    uint64_t bits = w + 1 < words || (end - begin) % 64 == 0 ? ~uint64_t(0) : (uint64_t(1) << ((end - begin) % 64)) - 1;
+    for (uint32_t condition : sc.selections) bits &= selection(condition)[w];
+    return bits;
+  };
   if (sc.last < 0 && (sc.reduction == Reduction::Count || sc.reduction == Reduction::Exists)) {
     int64_t n = 0;
-    for (uint64_t w : scanBits_) n += __builtin_popcountll(w);
+    for (size_t w = 0; w < words; ++w) n += __builtin_popcountll(kept(w));
     return sc.reduction == Reduction::Count ? Value::integer(n) : Value::boolean(n > 0);
   }
-  // The last condition may compute a let that runs a scan of its own: keep the bits apart.
-  std::vector<uint64_t> kept;
-  if (sc.last >= 0) kept = scanBits_;
-  const uint64_t* keptBits = sc.last >= 0 ? kept.data() : scanBits_.data();
   Reducer acc(sc.reduction);
   ListObj* out = sc.reduction == Reduction::None ? arena_.newList() : nullptr;
   for (size_t w = 0; w < words; ++w) {
-    for (uint64_t bits = keptBits[w]; bits; bits &= bits - 1) {
+    for (uint64_t bits = kept(w); bits; bits &= bits - 1) {
       const uint32_t event = begin + static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits));
       // The last condition as its Filter would test it: on the events the others keep, in order.
       if (sc.last >= 0) {

@@ -42,6 +42,22 @@ void Reducer::add(const Value& v) {
   ++n_;
 }
 
+void Reducer::addList(const std::vector<Value>& items) {
+  if (items.empty()) return;
+  switch (r_) {
+    case Reduction::Count:
+    case Reduction::Exists: break;
+    case Reduction::First:
+      if (n_ == 0) best_ = items.front();
+      break;
+    case Reduction::Last: best_ = items.back(); break;
+    default:
+      for (const Value& v : items) add(v);
+      return;
+  }
+  n_ += static_cast<int64_t>(items.size());
+}
+
 Value Reducer::result() const {
   switch (r_) {
     case Reduction::Count: return Value::integer(n_);
@@ -149,10 +165,7 @@ Value holiday(NativeContext& ctx, const Value* a, int) {
 
 Value reduce(Reduction r, const Value& list) {
   Reducer acc(r);
-  for (const Value& v : items(list)) {
-    if (acc.done()) break;
-    acc.add(v);
-  }
+  acc.addList(items(list));
   return acc.result();
 }
 

@@ -179,7 +179,7 @@ class Evaluator {
   std::vector<std::vector<uint64_t>> selection_;
   std::vector<uint32_t> selectionGen_;
   std::vector<uint8_t> selectionOk_;
-  std::vector<uint64_t> scanBits_, scratch_;
+  std::vector<uint64_t> scratch_;  // EventTest::select's
   bool useCompiled_ = true;
   std::string fault_;
 };

@@ -65,8 +65,8 @@ class Reducer {
  public:
   explicit Reducer(Reduction r = Reduction::None) : r_(r) {}
   void add(const Value& v);
-  // Nothing more can change the result (exists and first, after an element).
-  bool done() const { return n_ > 0 && (r_ == Reduction::Exists || r_ == Reduction::First); }
+  // A whole list, in order: count, exists, first and last need only its size and its ends.
+  void addList(const std::vector<Value>& items);
   Value result() const;
 
  private:
