@@ -34,33 +34,48 @@ void Column::push(const Value& v) {
   bits_.push_back(bits);
 }
 
-void Column::permute(const std::vector<uint32_t>& order) {
-  std::vector<int64_t> b(order.size());
-  std::vector<uint64_t> n((order.size() + 63) / 64, 0);
-  // The reads land anywhere in the column: ask for the cells a few rows ahead, so that their
+Column Column::gather(const std::vector<const Column*>& parts, const std::vector<uint32_t>& order) {
+  // Where each part starts in the numbering of `order`. A cell's part is found by counting the
+  // starts at or below it: no branch to mispredict on cells taken in no useful order.
+  std::vector<uint32_t> start(parts.size(), 0);
+  for (size_t p = 1; p < parts.size(); ++p) start[p] = start[p - 1] + static_cast<uint32_t>(parts[p - 1]->size());
+  auto partOf = [&](uint32_t cell) {
+    size_t p = 0;
+    for (size_t q = 1; q < start.size(); ++q) p += cell >= start[q];
+    return p;
+  };
+  Column out(parts.empty() ? Kind::Null : parts[0]->kind_);
+  const size_t n = order.size();
+  out.bits_.resize(n);
+  out.nulls_.assign((n + 63) / 64, 0);
+  // The reads land anywhere in the columns: ask for the cells a few rows ahead, so that their
   // cache misses overlap.
   constexpr size_t kAhead = 16;
-  for (size_t k = 0; k < order.size(); ++k) {
-    if (k + kAhead < order.size()) __builtin_prefetch(&bits_[order[k + kAhead]]);
-    const uint32_t from = order[k];
-    b[k] = bits_[from];
-    n[k >> 6] |= uint64_t{isNull(from)} << (k & 63);
+  for (size_t k = 0; k < n; ++k) {
+    if (k + kAhead < n) {
+      const uint32_t ahead = order[k + kAhead];
+      const size_t p = partOf(ahead);
+      __builtin_prefetch(&parts[p]->bits_[ahead - start[p]]);
+    }
+    const size_t p = partOf(order[k]);
+    const size_t from = order[k] - start[p];
+    out.bits_[k] = parts[p]->bits_[from];
+    out.nulls_[k >> 6] |= uint64_t{parts[p]->isNull(from)} << (k & 63);
   }
-  bits_.swap(b);
-  nulls_.swap(n);
+  return out;
 }
 
-void Column::append(const Column& other) {
-  const size_t base = size();
-  bits_.insert(bits_.end(), other.bits_.begin(), other.bits_.end());
-  nulls_.resize((bits_.size() + 63) / 64, 0);
-  const unsigned shift = base & 63;
-  for (size_t w = 0; w < other.nulls_.size(); ++w) {
-    const uint64_t word = other.nulls_[w];
-    if (word == 0) continue;
-    const size_t to = (base >> 6) + w;
-    nulls_[to] |= word << shift;
-    if (shift != 0 && to + 1 < nulls_.size()) nulls_[to + 1] |= word >> (64 - shift);
+void Column::permuteFrom(size_t first, const std::vector<uint32_t>& order) {
+  std::vector<int64_t> cells(order.size());
+  std::vector<bool> nulls(order.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    cells[k] = bits_[first + order[k]];
+    nulls[k] = isNull(first + order[k]);
+  }
+  for (size_t k = 0; k < order.size(); ++k) {
+    const size_t row = first + k;
+    bits_[row] = cells[k];
+    nulls_[row >> 6] = (nulls_[row >> 6] & ~(uint64_t{1} << (row & 63))) | (uint64_t{nulls[k]} << (row & 63));
   }
 }
 
@@ -300,18 +315,64 @@ struct TypedEvent {
   std::string field, reason;
 };
 
+// A string of one pool to the same text in another, for every cell of a column: a few distinct
+// strings over millions of cells, so a small open-addressing table keyed by address, where a
+// std::unordered_map spent most of the join dividing by its bucket count.
+class MovedStrings {
+ public:
+  explicit MovedStrings(StringPool& to) : pool_(to), slots_(64) {}
+  const std::string* to(const std::string* from) {
+    for (size_t i = slotOf(from);; i = (i + 1) & (slots_.size() - 1)) {
+      Slot& s = slots_[i];
+      if (s.from == from) return s.to;
+      if (s.from != nullptr) continue;
+      const std::string* moved = pool_.intern(*from);
+      s = {from, moved};
+      if (++used_ * 2 > slots_.size()) grow();
+      return moved;
+    }
+  }
+
+ private:
+  struct Slot {
+    const std::string* from = nullptr;
+    const std::string* to = nullptr;
+  };
+  size_t slotOf(const std::string* p) const {
+    return static_cast<size_t>((reinterpret_cast<uintptr_t>(p) * 0x9E3779B97F4A7C15ULL) >> 32) & (slots_.size() - 1);
+  }
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& s : old)
+      if (s.from != nullptr)
+        for (size_t i = slotOf(s.from);; i = (i + 1) & (slots_.size() - 1))
+          if (slots_[i].from == nullptr) {
+            slots_[i] = s;
+            break;
+          }
+  }
+  StringPool& pool_;
+  std::vector<Slot> slots_;  // a power of two, at most half full
+  size_t used_ = 0;
+};
+
 // Where stored event rows go: the columns in file order, each row's customer, and the interning
 // of their strings into a pool. The loader has one; with the events file read in parts, each
 // part after the first has its own, appended to the loader's at the end.
 struct EventStore {
   std::vector<Column> columns;  // one per event field
-  std::vector<uint32_t> owner;
+  // The columns of the stores appended to this one, in file order. They are joined only when
+  // the rows are grouped (Column::gather): joining them here would copy every cell once more.
+  std::vector<std::vector<Column>> appended;
+  std::vector<uint32_t> owner;      // every row's, the appended ones' too
   std::vector<InternCache> caches;  // per event field
   StringPool* pool = nullptr;
 
   void reset(const Schema& schema, StringPool& strings) {
     columns.clear();
     for (const auto& f : schema.eventFields) columns.emplace_back(f.type.kind);
+    appended.clear();
     caches.assign(schema.eventFields.size(), InternCache());
     owner.clear();
     pool = &strings;
@@ -328,22 +389,24 @@ struct EventStore {
     }
     owner.push_back(t.customer);
   }
-  // Appends another store's rows, their strings moved into this store's pool. The other store's
-  // columns are freed one by one, so the two stores' rows are not all held twice.
+  // Appends another store's rows, their strings moved into this store's pool.
   void append(EventStore& other) {
-    std::unordered_map<const std::string*, const std::string*> moved;
-    auto to = [&](const std::string* s) {
-      auto [it, fresh] = moved.emplace(s, nullptr);
-      if (fresh) it->second = pool->intern(*s);
-      return it->second;
-    };
-    for (size_t k = 0; k < columns.size(); ++k) {
-      if (columns[k].kind() == Kind::String) other.columns[k].restring(to);
-      columns[k].append(other.columns[k]);
-      other.columns[k] = Column(columns[k].kind());
-    }
+    MovedStrings moved(*pool);
+    auto to = [&](const std::string* s) { return moved.to(s); };
+    for (auto& c : other.columns)
+      if (c.kind() == Kind::String) c.restring(to);
+    appended.push_back(std::move(other.columns));
     owner.insert(owner.end(), other.owner.begin(), other.owner.end());
     other.owner = std::vector<uint32_t>();  // `= {}` would keep the capacity
+  }
+  // Field k's cells, in file order, gathered in `order`; the store's own are then freed.
+  Column gather(size_t k, const std::vector<uint32_t>& order) {
+    std::vector<const Column*> parts{&columns[k]};
+    for (const auto& a : appended) parts.push_back(&a[k]);
+    Column out = Column::gather(parts, order);
+    columns[k] = Column(out.kind());
+    for (auto& a : appended) a[k] = Column(out.kind());
+    return out;
   }
 };
 
@@ -1015,47 +1078,54 @@ class Loader {
   }
 
 
-  // Each column is reordered on its own: the columns go to the threads in turn.
-  void permuteColumns(std::vector<Column>& columns, const std::vector<uint32_t>& order) const {
+  // Group by customer, then time; equal times keep file order (stable).
+  void finishEvents() {
+    std::vector<uint32_t> order = groupByCustomer(events_.owner, ds_->eventBegin);
+    events_.owner = std::vector<uint32_t>();
+    // Each field on its own, the fields going to the threads in turn.
+    std::vector<Column> columns(events_.columns.size());
     const size_t workers = std::min(columns.size(), static_cast<size_t>(std::max(1, options_.threads)));
     auto work = [&](size_t first) {
-      for (size_t k = first; k < columns.size(); k += workers) columns[k].permute(order);
+      for (size_t k = first; k < columns.size(); k += workers) columns[k] = events_.gather(k, order);
     };
     std::vector<std::thread> pool;
     for (size_t w = 1; w < workers; ++w) pool.emplace_back(work, w);
-    work(0);
+    if (workers > 0) work(0);
     for (auto& t : pool) t.join();
-  }
-
-  // Group by customer, then time; equal times keep file order (stable).
-  void finishEvents() {
-    const Column& time = events_.columns[0];  // the event time: never null
-    std::vector<uint32_t> order = groupByCustomer(events_.owner, [&](uint32_t row) { return time.payload(row); }, ds_->eventBegin);
-    permuteColumns(events_.columns, order);
-    ds_->events = std::move(events_.columns);
+    if (!columns.empty()) {
+      const int64_t* time = columns[0].payloads();  // the event time: never null
+      std::vector<uint32_t> within;
+      for (size_t c = 0; c < ds_->customerCount; ++c)
+        if (timeOrderWithin(time, ds_->eventBegin[c], ds_->eventBegin[c + 1], within))
+          for (auto& col : columns) col.permuteFrom(ds_->eventBegin[c], within);
+    }
+    ds_->events = std::move(columns);
     events_.columns.clear();
-    events_.owner.clear();
+    events_.appended.clear();
   }
 
-  // The rows' order grouped by customer, then time, equal times in file order: what one global
-  // stable sort by (customer, time) gives, as a counting sort by customer (stable, linear) and a
-  // stable sort of each customer's rows by time, skipped when they are in order already (exports
-  // are usually written in time order). `begin` gets each customer's first row.
-  template <class TimeOf>
-  std::vector<uint32_t> groupByCustomer(const std::vector<uint32_t>& owner, TimeOf when,
-                                        std::vector<uint32_t>& begin) const {
+  // The rows' order grouped by customer, each customer's in file order: a counting sort (stable,
+  // linear). `begin` gets each customer's first row. Each customer's rows are then put in time
+  // order (timeOrderWithin): together, what one stable sort by (customer, time) gives.
+  std::vector<uint32_t> groupByCustomer(const std::vector<uint32_t>& owner, std::vector<uint32_t>& begin) const {
     begin.assign(ds_->customerCount + 1, 0);
     for (uint32_t o : owner) ++begin[o + 1];
     for (size_t c = 0; c < ds_->customerCount; ++c) begin[c + 1] += begin[c];
     std::vector<uint32_t> order(owner.size());
     std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
     for (uint32_t row = 0; row < owner.size(); ++row) order[next[owner[row]]++] = row;
-    auto byTime = [&](uint32_t a, uint32_t b) { return when(a) < when(b); };
-    for (size_t c = 0; c < ds_->customerCount; ++c) {
-      auto first = order.begin() + begin[c], last = order.begin() + begin[c + 1];
-      if (!std::is_sorted(first, last, byTime)) std::stable_sort(first, last, byTime);
-    }
     return order;
+  }
+
+  // One customer's rows [first, last), in file order, with these times: false when they are in
+  // time order already (exports are usually written in time order), else `within` gets their
+  // order by time, equal times in file order.
+  static bool timeOrderWithin(const int64_t* times, uint32_t first, uint32_t last, std::vector<uint32_t>& within) {
+    if (std::is_sorted(times + first, times + last)) return false;
+    within.resize(last - first);
+    std::iota(within.begin(), within.end(), 0u);
+    std::stable_sort(within.begin(), within.end(), [&](uint32_t a, uint32_t b) { return times[first + a] < times[first + b]; });
+    return true;
   }
 
   bool loadContacts() {
@@ -1069,13 +1139,21 @@ class Loader {
   }
 
   void finishContacts() {
-    std::vector<uint32_t> order = groupByCustomer(contactOwner_, [&](uint32_t row) { return contactWhen_[row]; }, ds_->contactBegin);
+    std::vector<uint32_t> order = groupByCustomer(contactOwner_, ds_->contactBegin);
     ds_->contactTime.resize(order.size());
-    ds_->contactChannel.resize(order.size());
-    for (size_t k = 0; k < order.size(); ++k) {
-      ds_->contactTime[k] = contactWhen_[order[k]];
-      ds_->contactChannel[k] = contactChannel_[order[k]];
+    for (size_t k = 0; k < order.size(); ++k) ds_->contactTime[k] = contactWhen_[order[k]];
+    std::vector<uint32_t> within;
+    for (size_t c = 0; c < ds_->customerCount; ++c) {
+      const uint32_t first = ds_->contactBegin[c], last = ds_->contactBegin[c + 1];
+      if (!timeOrderWithin(ds_->contactTime.data(), first, last, within)) continue;
+      std::vector<uint32_t> rows(order.begin() + first, order.begin() + last);
+      for (uint32_t k = first; k < last; ++k) {
+        order[k] = rows[within[k - first]];
+        ds_->contactTime[k] = contactWhen_[order[k]];
+      }
     }
+    ds_->contactChannel.resize(order.size());
+    for (size_t k = 0; k < order.size(); ++k) ds_->contactChannel[k] = contactChannel_[order[k]];
     contactOwner_.clear();
     contactWhen_.clear();
     contactChannel_.clear();

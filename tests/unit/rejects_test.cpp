@@ -291,6 +291,73 @@ TEST_CASE("events read in parts on several threads, or on a reading thread, give
   CHECK(load(3, -1, 1, 3) == shard);
 }
 
+TEST_CASE("events and contacts are grouped by customer, then time, equal times in file order, on any number of threads",
+          "[rejects][threads]") {
+  const ThreadsExport ex("events-grouping", 60);
+  // Rows in no order, many at equal times; each event's amount is its line, each contact's
+  // channel its line's parity, so the order of equal times shows.
+  struct Row {
+    int customer;
+    int day;
+    int line;
+  };
+  std::vector<Row> events, contacts;
+  std::mt19937 rng(3);
+  {
+    std::ofstream f(ex.dir + "/events.csv", std::ios::binary);
+    f << "id,at,kind,amount\n";
+    for (int line = 2; line < 12002; ++line) {  // about 300 KB: several parts
+      Row r{static_cast<int>(rng() % 60), static_cast<int>(1 + rng() % 5), line};
+      f << "C" << r.customer << ",2026-11-0" << r.day << ",visit," << r.line << "\n";
+      events.push_back(r);
+    }
+    std::ofstream c(ex.dir + "/contacts.csv", std::ios::binary);
+    c << "id,at,channel\n";
+    for (int line = 2; line < 2002; ++line) {
+      Row r{static_cast<int>(rng() % 60), static_cast<int>(1 + rng() % 5), line};
+      c << "C" << r.customer << ",2026-11-0" << r.day << "," << (line % 2 ? "email" : "fax") << "\n";
+      contacts.push_back(r);
+    }
+  }
+  auto byCustomerThenDay = [](const Row& a, const Row& b) {
+    return a.customer != b.customer ? a.customer < b.customer : a.day < b.day;
+  };
+  std::stable_sort(events.begin(), events.end(), byCustomerThenDay);
+  std::stable_sort(contacts.begin(), contacts.end(), byCustomerThenDay);
+  REQUIRE(rekindle::plainFileBytes(ex.dir + "/events.csv") > 4 * 65536);
+  const int64_t kNov1 = 1793491200;  // 2026-11-01T00:00:00Z
+
+  for (int threads : {1, 2, 3}) {
+    INFO(threads << " threads");
+    rekindle::LoadOptions options;
+    options.threads = threads;
+    std::string fatal;
+    auto d = rekindle::loadDataset(*ex.config, options, fatal);
+    REQUIRE(d);
+    REQUIRE(d->eventBegin.size() == 61);
+    REQUIRE(d->events.size() == 3);
+    REQUIRE(d->events[0].size() == events.size());
+    size_t at = 0;
+    for (uint32_t c = 0; c < 60; ++c) {
+      for (uint32_t e = d->eventBegin[c]; e < d->eventBegin[c + 1]; ++e, ++at) {
+        REQUIRE(events[at].customer == static_cast<int>(c));
+        REQUIRE(d->events[0].get(e).i == kNov1 + (events[at].day - 1) * 86400);
+        REQUIRE(d->events[2].get(e).f == events[at].line);
+      }
+    }
+    REQUIRE(at == events.size());
+    at = 0;
+    for (uint32_t c = 0; c < 60; ++c) {
+      for (uint32_t k = d->contactBegin[c]; k < d->contactBegin[c + 1]; ++k, ++at) {
+        REQUIRE(contacts[at].customer == static_cast<int>(c));
+        REQUIRE(d->contactTime[k] == kNov1 + (contacts[at].day - 1) * 86400);
+        REQUIRE(d->contactChannel[k] == (contacts[at].line % 2 ? 0 : -1));
+      }
+    }
+    REQUIRE(at == contacts.size());
+  }
+}
+
 TEST_CASE("a file split inside a quoted field is read by the part before it, as by one reader", "[rejects][threads]") {
   const ThreadsExport ex("events-parts", 50);
   // First rows whose kind is a quoted text of many lines, each line looking like a row of its

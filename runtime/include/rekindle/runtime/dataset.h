@@ -19,7 +19,7 @@
 namespace rekindle {
 
 // One typed column: 8 bytes per cell plus a null bit (kept in 64-bit words: reading one is a
-// shift and a mask, and permute() writes whole words).
+// shift and a mask, and gather() writes whole words).
 class Column {
  public:
   Column() = default;
@@ -30,6 +30,7 @@ class Column {
   bool isNull(size_t row) const { return (nulls_[row >> 6] >> (row & 63)) & 1; }
   int64_t payload(size_t row) const { return bits_[row]; }  // of a non-null cell
   const int64_t* payloads() const { return bits_.data(); }
+  int64_t* payloads() { return bits_.data(); }  // to rewrite in place (a null cell's is 0)
   // The null bits of rows [row, row + count), count at most 64: bit k for row + k.
   uint64_t nullBits(size_t row, uint32_t count) const {
     const size_t w = row >> 6;
@@ -49,10 +50,13 @@ class Column {
     bits_.reserve(n);
     nulls_.reserve((n + 63) / 64);
   }
+  // The cells of `parts` (of one kind), laid end to end, in `order`: new cell k is cell order[k]
+  // of them. The events file read in parts is grouped straight from each part's columns.
+  static Column gather(const std::vector<const Column*>& parts, const std::vector<uint32_t>& order);
   // Reorders the cells: new cell k is old cell order[k].
-  void permute(const std::vector<uint32_t>& order);
-  // Adds another column's cells (of the same kind) after these.
-  void append(const Column& other);
+  void permute(const std::vector<uint32_t>& order) { *this = gather({this}, order); }
+  // Reorders the cells from `first` on: new cell first + k is old cell first + order[k].
+  void permuteFrom(size_t first, const std::vector<uint32_t>& order);
   // A string column moved to another pool: each non-null cell's pointer p becomes to(p).
   template <class To>
   void restring(To to) {
