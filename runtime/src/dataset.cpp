@@ -357,6 +357,54 @@ class MovedStrings {
   size_t used_ = 0;
 };
 
+// What typing one customer row found (Loader::typeCustomer): a row to keep, a row of another
+// shard, or why it is rejected.
+struct TypedCustomer {
+  enum class Outcome : uint8_t { Keep, OtherShard, Reject };
+  Outcome outcome = Outcome::Keep;
+  std::string_view id;                  // the id's text, for the row's rejects ("" if none)
+  std::vector<Value> values;            // per field; a string is a String with no pointer yet,
+  std::vector<std::string_view> texts;  // its text here,
+  std::vector<size_t> hashes;           // and its hash in the pool
+  uint32_t column = 0;                  // Reject: where and why
+  std::string field, reason;
+};
+
+// Typed rows passed from the reading thread: their cells, a string's text in `text`.
+struct TypedCells {
+  std::vector<Value> cells;                          // the rows' values, one field after another
+  std::vector<std::pair<uint32_t, uint32_t>> spans;  // per cell: a string's text in `text`
+  std::string text;
+  void clear() {
+    cells.clear();
+    spans.clear();
+    text.clear();
+  }
+  // Adds a row's values, their strings' texts copied; returns its first cell.
+  uint32_t add(const std::vector<Value>& values, const std::vector<std::string_view>& texts) {
+    const auto first = static_cast<uint32_t>(cells.size());
+    for (size_t k = 0; k < values.size(); ++k) {
+      cells.push_back(values[k]);
+      std::pair<uint32_t, uint32_t> span{0, 0};
+      if (values[k].tag == Kind::String && values[k].s == nullptr) span = addText(texts[k]);
+      spans.push_back(span);
+    }
+    return first;
+  }
+  std::pair<uint32_t, uint32_t> addText(std::string_view t) {
+    std::pair<uint32_t, uint32_t> span{static_cast<uint32_t>(text.size()), static_cast<uint32_t>(t.size())};
+    text.append(t);
+    return span;
+  }
+  std::string_view textOf(std::pair<uint32_t, uint32_t> span) const { return std::string_view(text).substr(span.first, span.second); }
+  // Row values and texts back from cells [first, first + n).
+  void get(uint32_t first, size_t n, std::vector<Value>& values, std::vector<std::string_view>& texts) const {
+    values.assign(cells.begin() + first, cells.begin() + first + n);
+    texts.resize(n);
+    for (size_t k = 0; k < n; ++k) texts[k] = textOf(spans[first + k]);
+  }
+};
+
 // Where stored event rows go: the columns in file order, each row's customer, and the interning
 // of their strings into a pool. The loader has one; with the events file read in parts, each
 // part after the first has its own, appended to the loader's at the end.
@@ -489,51 +537,91 @@ class Loader {
   }
 
   // One customer row. False on a fatal error (the error limit).
+  // One customer row, typed and kept.
   bool customerRow(const RecordReader& reader, std::vector<RawValue>& vals, const RecordInfo& info) {
-    const Schema& schema = config_.schema;
-    const bool rowIds = config_.customers.rowIds;
-    SourceCounts& counts = counts_[0];
-    ++counts.read;
-    ++customerRows_;
-    currentId_.clear();
-    if (rowIds) {
-      rowNumber_ = std::to_string(customerRows_);
+    if (config_.customers.rowIds) {
+      rowNumber_ = std::to_string(customerRows_ + 1);
       RawValue id;
       id.kind = RawKind::Text;
       id.text = rowNumber_;
       vals.insert(vals.begin(), id);
     }
+    typeCustomer(reader, vals, info, typedCustomer_);
+    prefetchStrings(typedCustomer_);
+    return keepCustomer(reader, info, typedCustomer_);
+  }
+
+  // Types one customer row: its fields converted, its strings hashed for the pool. It reads only
+  // the config, so with --threads 2 or more it runs on a reading thread (readCustomersAside).
+  void typeCustomer(const RecordReader& reader, const std::vector<RawValue>& vals, const RecordInfo& info,
+                    TypedCustomer& t) const {
+    const Schema& schema = config_.schema;
+    t.id = std::string_view();
     if (!info.ok) {
-      if (!ours(nullptr)) return other(counts);
-      return rejectBadRecord(DataSource::Customers, reader, info, counts);
+      t.outcome = ours(nullptr) ? TypedCustomer::Outcome::Reject : TypedCustomer::Outcome::OtherShard;
+      t.column = info.error.column;
+      t.field = info.error.field;
+      t.reason = info.error.reason;
+      return;
     }
-    if (!ours(&vals[0])) return other(counts);
-    if (vals[0].kind == RawKind::Text || vals[0].kind == RawKind::Number) currentId_ = std::string(vals[0].text);
+    if (!ours(&vals[0])) {
+      t.outcome = TypedCustomer::Outcome::OtherShard;
+      return;
+    }
+    if (vals[0].kind == RawKind::Text || vals[0].kind == RawKind::Number) t.id = vals[0].text;
     const size_t fields = schema.customerFields.size();
-    row_.resize(fields);
-    // A row's strings (id, name, email, ...) land at random places in a pool of millions: start
-    // every cache miss, the id index's too, before waiting on the first.
-    stringHash_.resize(fields);
+    t.values.resize(fields);
+    t.texts.resize(fields);
+    t.hashes.resize(fields);
+    StringPool unused;  // typing a number, time or flag interns nothing
     for (size_t k = 0; k < fields; ++k) {
-      if (!isStringValue(vals[k], schema.customerFields[k])) continue;
-      stringHash_[k] = StringPool::hashOf(stringText(vals[k]));
-      ds_->strings.prefetch(stringHash_[k]);
-    }
-    ds_->customerIndex.prefetch(CustomerIndex::hashOf(stringText(vals[0])));
-    for (size_t k = 0; k < fields; ++k) {
-      std::string reason;
-      auto v = isStringValue(vals[k], schema.customerFields[k])
-                   ? Value::string(ds_->strings.intern(stringText(vals[k]), stringHash_[k]))
-                   : convertValue(vals[k], schema.customerFields[k], config_.zone, ds_->strings, reason);
-      if (!v) {
-        uint32_t column = rowIds ? (k == 0 ? 0 : reader.columnNumber(k - 1)) : reader.columnNumber(k);
-        return reject(DataSource::Customers, reader, info, column, schema.customerFields[k].name, reason, counts);
+      if (isStringValue(vals[k], schema.customerFields[k])) {
+        t.values[k] = Value::string(nullptr);  // interned when kept
+        t.texts[k] = stringText(vals[k]);
+        t.hashes[k] = StringPool::hashOf(t.texts[k]);
+        continue;
       }
-      row_[k] = *v;
+      auto v = convertValue(vals[k], schema.customerFields[k], config_.zone, unused, t.reason);
+      if (!v) {
+        t.outcome = TypedCustomer::Outcome::Reject;
+        t.column = config_.customers.rowIds ? (k == 0 ? 0 : reader.columnNumber(k - 1)) : reader.columnNumber(k);
+        t.field = schema.customerFields[k].name;
+        return;
+      }
+      t.values[k] = *v;
     }
+    t.outcome = TypedCustomer::Outcome::Keep;
+  }
+
+  // A row's strings (id, name, email, ...) land at random places in a pool of millions, and its
+  // id in the id index: start their cache misses before waiting on the first.
+  void prefetchStrings(const TypedCustomer& t) const {
+    if (t.outcome != TypedCustomer::Outcome::Keep) return;
+    for (size_t k = 0; k < t.values.size(); ++k)
+      if (t.values[k].tag == Kind::String && t.values[k].s == nullptr) ds_->strings.prefetch(t.hashes[k]);
+    ds_->customerIndex.prefetch(CustomerIndex::hashOf(t.id));
+  }
+
+  // Counts a typed customer row and keeps it: its strings interned, its time zone located, its
+  // id checked (empty, duplicate) and indexed. Or rejects it.
+  bool keepCustomer(const RecordReader& reader, const RecordInfo& info, TypedCustomer& t) {
+    const Schema& schema = config_.schema;
+    SourceCounts& counts = counts_[0];
+    ++counts.read;
+    ++customerRows_;
+    currentId_ = t.id;
+    switch (t.outcome) {
+      case TypedCustomer::Outcome::OtherShard: return other(counts);
+      case TypedCustomer::Outcome::Reject:
+        return reject(DataSource::Customers, reader, info, t.column, std::move(t.field), std::move(t.reason), counts);
+      case TypedCustomer::Outcome::Keep: break;
+    }
+    std::vector<Value>& row = t.values;
+    for (size_t k = 0; k < row.size(); ++k)
+      if (row[k].tag == Kind::String && row[k].s == nullptr) row[k] = Value::string(ds_->strings.intern(t.texts[k], t.hashes[k]));
     int32_t zone = -1;
-    if (schema.customerTimezoneField >= 0 && !row_[schema.customerTimezoneField].isNull()) {
-      const std::string* name = row_[schema.customerTimezoneField].s;
+    if (schema.customerTimezoneField >= 0 && !row[schema.customerTimezoneField].isNull()) {
+      const std::string* name = row[schema.customerTimezoneField].s;
       auto known = zoneIndex_.find(*name);
       if (known == zoneIndex_.end()) {
         auto tz = TimeZone::locate(*name);
@@ -550,26 +638,26 @@ class Loader {
       }
       zone = local->second;
     }
-    if (row_[0].s->empty())
+    if (row[0].s->empty())
       return reject(DataSource::Customers, reader, info, reader.columnNumber(0), schema.customerFields[0].name, "empty customer id", counts);
     // A grouped run sees one batch at a time: a duplicate of the previous batch's last customer
     // is caught by remembering it (sorted input puts every duplicate right after its first).
     uint64_t firstLine = 0;
-    if (grouped_ && *row_[0].s == lastAccepted_) firstLine = lastAcceptedLine_;
+    if (grouped_ && *row[0].s == lastAccepted_) firstLine = lastAcceptedLine_;
     auto [first, fresh] = firstLine ? std::make_pair(uint32_t{0}, false)
-                                    : ds_->customerIndex.insert(row_[0].s, static_cast<uint32_t>(ds_->customerCount));
+                                    : ds_->customerIndex.insert(row[0].s, static_cast<uint32_t>(ds_->customerCount));
     if (!fresh) {
       if (!firstLine) firstLine = ds_->customerLine[first];
-      std::string reason = fmt::format("duplicate customer id '{}' (first at line {})", shown(*row_[0].s), firstLine);
+      std::string reason = fmt::format("duplicate customer id '{}' (first at line {})", shown(*row[0].s), firstLine);
       return reject(DataSource::Customers, reader, info, reader.columnNumber(0), schema.customerFields[0].name, reason, counts);
     }
-    for (size_t k = 0; k < fields; ++k) ds_->customers[k].push(row_[k]);
+    for (size_t k = 0; k < row.size(); ++k) ds_->customers[k].push(row[k]);
     if (schema.customerTimezoneField >= 0) ds_->customerZone.push_back(zone);
     ds_->customerLine.push_back(info.line);
     ++ds_->customerCount;
     ++counts.accepted;
     if (grouped_) {
-      lastAccepted_ = *row_[0].s;
+      lastAccepted_ = *row[0].s;
       lastAcceptedLine_ = info.line;
     }
     return true;
@@ -767,13 +855,102 @@ class Loader {
     auto reader = open(config_.customers, options_.customersPath, customerColumns());
     if (!reader) return false;
     RowEstimate estimate(reader->path());
+    auto sample = [&](uint64_t rows, uint64_t bytes) {
+      if (uint64_t n = estimate.add(rows, bytes)) reserveCustomers(n);
+    };
+    if (options_.threads >= 2 && !config_.customers.rowIds) {
+      if (!readCustomersAside(*reader, sample)) return false;
+      return finish(*reader);
+    }
     std::vector<RawValue> vals;
     RecordInfo info;
     while (reader->next(vals, info)) {
       if (!customerRow(*reader, vals, info)) return false;
-      if (uint64_t n = estimate.add(1, info.raw.size() + 1)) reserveCustomers(n);
+      sample(1, info.raw.size() + 1);
     }
     return finish(*reader);
+  }
+
+  // The customers file on two threads: a reading thread parses and types the rows
+  // (typeCustomer), and this thread keeps them in file order (keepCustomer), its cache misses in
+  // the pool and the id index started a few rows ahead. The rows, the rejects and their order are
+  // those of one thread.
+  struct CustomerBatch {
+    struct Row {
+      TypedCustomer::Outcome outcome;
+      uint32_t index;   // Keep: first cell; Reject: index into reasons
+      uint32_t column;  // Reject: where
+      uint64_t line;
+      std::pair<uint32_t, uint32_t> raw, id;  // in typed.text
+    };
+    std::vector<Row> rows;
+    TypedCells typed;
+    std::vector<size_t> hashes;                                // per cell: a string's in the pool
+    std::vector<std::pair<std::string, std::string>> reasons;  // Reject: field, reason
+    uint64_t rawBytes = 0;
+  };
+
+  template <class Sample>
+  bool readCustomersAside(RecordReader& reader, Sample& sample) {
+    TypedCustomer t;  // the reading thread's
+    std::vector<RawValue> vals;
+    RecordInfo info;
+    auto fill = [&](CustomerBatch& b) {
+      b.rows.clear();
+      b.typed.clear();
+      b.hashes.clear();
+      b.reasons.clear();
+      b.rawBytes = 0;
+      while (b.rows.size() < kBatchRows) {
+        if (!reader.next(vals, info)) return false;
+        typeCustomer(reader, vals, info, t);
+        CustomerBatch::Row row{t.outcome, 0, 0, info.line, b.typed.addText(info.raw), b.typed.addText(t.id)};
+        b.rawBytes += info.raw.size() + 1;
+        if (t.outcome == TypedCustomer::Outcome::Keep) {
+          row.index = b.typed.add(t.values, t.texts);
+          b.hashes.insert(b.hashes.end(), t.hashes.begin(), t.hashes.end());
+        } else if (t.outcome == TypedCustomer::Outcome::Reject) {
+          row.index = static_cast<uint32_t>(b.reasons.size());
+          row.column = t.column;
+          b.reasons.emplace_back(std::move(t.field), std::move(t.reason));
+        }
+        b.rows.push_back(row);
+      }
+      return true;
+    };
+    TypedCustomer kept;  // this thread's
+    const size_t fields = config_.schema.customerFields.size();
+    constexpr size_t kAhead = 4;  // rows: enough to cover a miss, few enough to stay in cache
+    auto prefetchRow = [&](const CustomerBatch& b, const CustomerBatch::Row& row) {
+      if (row.outcome != TypedCustomer::Outcome::Keep) return;
+      for (size_t k = row.index; k < row.index + fields; ++k)
+        if (b.typed.cells[k].tag == Kind::String && b.typed.cells[k].s == nullptr) ds_->strings.prefetch(b.hashes[k]);
+      ds_->customerIndex.prefetch(CustomerIndex::hashOf(b.typed.textOf(row.id)));
+    };
+    auto keep = [&](CustomerBatch& b) {
+      for (size_t r = 0; r < std::min(kAhead, b.rows.size()); ++r) prefetchRow(b, b.rows[r]);
+      for (size_t r = 0; r < b.rows.size(); ++r) {
+        if (r + kAhead < b.rows.size()) prefetchRow(b, b.rows[r + kAhead]);
+        const CustomerBatch::Row& row = b.rows[r];
+        kept.outcome = row.outcome;
+        kept.id = b.typed.textOf(row.id);
+        if (row.outcome == TypedCustomer::Outcome::Keep) {
+          b.typed.get(row.index, fields, kept.values, kept.texts);
+          kept.hashes.assign(b.hashes.begin() + row.index, b.hashes.begin() + row.index + fields);
+        } else if (row.outcome == TypedCustomer::Outcome::Reject) {
+          kept.column = row.column;
+          kept.field = std::move(b.reasons[row.index].first);
+          kept.reason = std::move(b.reasons[row.index].second);
+        }
+        RecordInfo at;
+        at.line = row.line;
+        at.raw = b.typed.textOf(row.raw);
+        if (!keepCustomer(reader, at, kept)) return false;
+      }
+      sample(b.rows.size(), b.rawBytes);
+      return true;
+    };
+    return readAside<CustomerBatch>(fill, keep);
   }
 
   void reserveCustomers(uint64_t rows) {
@@ -952,50 +1129,23 @@ class Loader {
     return true;
   }
 
-  // The events file on two threads: a reading thread parses and types the rows (typeEvent) a
-  // batch at a time, and this thread stores each batch in file order (keepEvent). The rows, the
-  // rejects and their order are those of one thread; the pool, the columns and the counts are
-  // only touched here. A bounded queue keeps a few batches in flight.
-  struct EventBatch {
-    struct Row {
-      TypedEvent::Outcome outcome;
-      uint32_t customer;
-      uint32_t index;  // Store: first cell; Reject: index into rejects
+  // Reads a file on two threads: fill(batch) runs on a reading thread and fills the batches in
+  // turn, false once the input has ended; keep(batch) runs on this thread and takes them in file
+  // order, false to stop. A bounded queue keeps a few batches in flight; spent ones are reused.
+  template <class Batch, class Fill, class Keep>
+  static bool readAside(Fill fill, Keep keep) {
+    struct Slot {
+      Batch batch;
+      bool last = false;
     };
-    std::vector<Row> rows;
-    std::vector<Value> cells;                            // Store rows' values, event fields each
-    std::vector<std::pair<uint32_t, uint32_t>> spans;    // per cell: a string's text in `text`
-    std::string text;
-    std::vector<HeldReject> rejects;
-    uint64_t rawBytes = 0;  // the rows' length in the file, for the reservation estimate
-    bool last = false;
-    void clear() {
-      rows.clear();
-      cells.clear();
-      spans.clear();
-      text.clear();
-      rejects.clear();
-      rawBytes = 0;
-      last = false;
-    }
-  };
-  static constexpr size_t kBatchRows = 8192;
-  static constexpr size_t kBatchesInFlight = 4;
-
-  template <class Sample>
-  bool readEventsAside(RecordReader& reader, Sample& sample) {
     std::mutex mutex;
     std::condition_variable changed;
-    std::deque<std::unique_ptr<EventBatch>> full, spare;
+    std::deque<std::unique_ptr<Slot>> full, spare;
     bool stop = false;
 
     std::thread reading([&] {
-      TypedEvent t;
-      StringPool unused;
-      std::vector<RawValue> vals;
-      RecordInfo info;
       for (bool more = true; more;) {
-        std::unique_ptr<EventBatch> b;
+        std::unique_ptr<Slot> b;
         {
           std::unique_lock<std::mutex> lock(mutex);
           changed.wait(lock, [&] { return stop || full.size() < kBatchesInFlight; });
@@ -1005,29 +1155,8 @@ class Loader {
             spare.pop_front();
           }
         }
-        if (!b) b = std::make_unique<EventBatch>();
-        b->clear();
-        while (b->rows.size() < kBatchRows && (more = reader.next(vals, info))) {
-          typeEvent(reader, vals, info, t, unused);
-          EventBatch::Row row{t.outcome, t.customer, 0};
-          b->rawBytes += info.raw.size() + 1;
-          if (t.outcome == TypedEvent::Outcome::Store) {
-            row.index = static_cast<uint32_t>(b->cells.size());
-            for (size_t k = 0; k < t.values.size(); ++k) {
-              b->cells.push_back(t.values[k]);
-              std::pair<uint32_t, uint32_t> span{0, 0};
-              if (t.values[k].tag == Kind::String && t.values[k].s == nullptr) {
-                span = {static_cast<uint32_t>(b->text.size()), static_cast<uint32_t>(t.texts[k].size())};
-                b->text.append(t.texts[k]);
-              }
-              b->spans.push_back(span);
-            }
-          } else if (t.outcome == TypedEvent::Outcome::Reject) {
-            row.index = static_cast<uint32_t>(b->rejects.size());
-            b->rejects.push_back(hold(t, info));
-          }
-          b->rows.push_back(row);
-        }
+        if (!b) b = std::make_unique<Slot>();
+        more = fill(b->batch);
         b->last = !more;
         std::lock_guard<std::mutex> lock(mutex);
         full.push_back(std::move(b));
@@ -1036,10 +1165,8 @@ class Loader {
     });
 
     bool ok = true;
-    TypedEvent t;
-    const size_t fields = config_.schema.eventFields.size();
     for (bool last = false; !last && ok;) {
-      std::unique_ptr<EventBatch> b;
+      std::unique_ptr<Slot> b;
       {
         std::unique_lock<std::mutex> lock(mutex);
         changed.wait(lock, [&] { return !full.empty(); });
@@ -1048,23 +1175,7 @@ class Loader {
         changed.notify_all();
       }
       last = b->last;
-      for (const auto& row : b->rows) {
-        t.outcome = row.outcome;
-        t.customer = row.customer;
-        if (row.outcome == TypedEvent::Outcome::Store) {
-          t.values.assign(b->cells.begin() + row.index, b->cells.begin() + row.index + fields);
-          t.texts.resize(fields);
-          for (size_t k = 0; k < fields; ++k) {
-            const auto& span = b->spans[row.index + k];
-            t.texts[k] = std::string_view(b->text).substr(span.first, span.second);
-          }
-        }
-        if (!keepEvent(t, events_, counts_[1], [&] { return reject(b->rejects[row.index], reader.path(), 0); })) {
-          ok = false;
-          break;
-        }
-      }
-      sample(b->rows.size(), b->rawBytes);
+      ok = keep(b->batch);
       std::lock_guard<std::mutex> lock(mutex);
       spare.push_back(std::move(b));
     }
@@ -1075,6 +1186,64 @@ class Loader {
     }
     reading.join();
     return ok;
+  }
+  static constexpr size_t kBatchRows = 8192;
+  static constexpr size_t kBatchesInFlight = 4;
+
+  // The events file on two threads: a reading thread parses and types the rows (typeEvent), and
+  // this thread stores them in file order (keepEvent). The rows, the rejects and their order are
+  // those of one thread; the pool, the columns and the counts are only touched here.
+  struct EventBatch {
+    struct Row {
+      TypedEvent::Outcome outcome;
+      uint32_t customer;
+      uint32_t index;  // Store: first cell; Reject: index into rejects
+    };
+    std::vector<Row> rows;
+    TypedCells typed;
+    std::vector<HeldReject> rejects;
+    uint64_t rawBytes = 0;  // the rows' length in the file, for the reservation estimate
+  };
+
+  template <class Sample>
+  bool readEventsAside(RecordReader& reader, Sample& sample) {
+    TypedEvent t;  // the reading thread's
+    StringPool unused;
+    std::vector<RawValue> vals;
+    RecordInfo info;
+    auto fill = [&](EventBatch& b) {
+      b.rows.clear();
+      b.typed.clear();
+      b.rejects.clear();
+      b.rawBytes = 0;
+      while (b.rows.size() < kBatchRows) {
+        if (!reader.next(vals, info)) return false;
+        typeEvent(reader, vals, info, t, unused);
+        EventBatch::Row row{t.outcome, t.customer, 0};
+        b.rawBytes += info.raw.size() + 1;
+        if (t.outcome == TypedEvent::Outcome::Store) {
+          row.index = b.typed.add(t.values, t.texts);
+        } else if (t.outcome == TypedEvent::Outcome::Reject) {
+          row.index = static_cast<uint32_t>(b.rejects.size());
+          b.rejects.push_back(hold(t, info));
+        }
+        b.rows.push_back(row);
+      }
+      return true;
+    };
+    TypedEvent kept;  // this thread's
+    const size_t fields = config_.schema.eventFields.size();
+    auto keep = [&](EventBatch& b) {
+      for (const auto& row : b.rows) {
+        kept.outcome = row.outcome;
+        kept.customer = row.customer;
+        if (row.outcome == TypedEvent::Outcome::Store) b.typed.get(row.index, fields, kept.values, kept.texts);
+        if (!keepEvent(kept, events_, counts_[1], [&] { return reject(b.rejects[row.index], reader.path(), 0); })) return false;
+      }
+      sample(b.rows.size(), b.rawBytes);
+      return true;
+    };
+    return readAside<EventBatch>(fill, keep);
   }
 
 
@@ -1201,8 +1370,7 @@ class Loader {
   uint64_t customerRows_ = 0;
   uint64_t contactsTaken_ = 0;
   std::string rowNumber_;
-  std::vector<Value> row_;
-  std::vector<size_t> stringHash_;  // customerRow's, per field
+  TypedCustomer typedCustomer_;  // customerRow's
   EventStore events_;  // events of the batch, in file order
   TypedEvent typed_;                       // eventRow's
   StringPool unusedPool_;                  // typeEvent's: typing numbers and times interns nothing

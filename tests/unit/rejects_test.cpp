@@ -291,6 +291,63 @@ TEST_CASE("events read in parts on several threads, or on a reading thread, give
   CHECK(load(3, -1, 1, 3) == shard);
 }
 
+TEST_CASE("customers read on a reading thread give the same rows, rejects and order as on one", "[rejects][threads]") {
+  const ThreadsExport ex("customers-aside", 0);
+  {
+    // 30,000 rows: several batches, with a broken row of every kind now and then.
+    std::ofstream f(ex.dir + "/customers.csv", std::ios::binary);
+    f << "id,signup_at,score,email,consent_email\n";
+    std::mt19937 rng(13);
+    for (int i = 0; i < 30000; ++i) {
+      const std::string id = "C" + std::to_string(rng() % 28000);  // duplicates
+      switch (rng() % 40) {
+        case 0: f << id << ",yesterday,1,a@x,true\n"; break;
+        case 1: f << id << ",2026-01-01,lots,a@x,true\n"; break;
+        case 2: f << id << ",2026-01-01,1\n"; break;
+        case 3: f << ",2026-01-01,1,a@x,true\n"; break;
+        case 4: f << id << ",2026-01-01,1,\"bad\"quote,true\n"; break;
+        case 5: f << id << ",2026-01-01,1,\"two\nlines\",maybe\n"; break;
+        default: f << id << ",2026-0" << (1 + rng() % 9) << "-01," << (rng() % 3 ? std::to_string(rng() % 100) : "") << ",e" << i << "@x,"
+                   << (rng() % 2 ? "true" : "false") << "\n";
+      }
+    }
+    std::ofstream(ex.dir + "/events.csv") << "id,at,kind,amount\nC1,2026-11-01,visit,\nC9999999,2026-11-01,visit,\n";
+  }
+  auto load = [&](int threads, int64_t maxErrors, uint32_t shard, uint32_t shards) {
+    rekindle::LoadOptions options;
+    options.threads = threads;
+    options.maxErrors = maxErrors;
+    options.shard = shard;
+    options.shards = shards;
+    std::string fatal;
+    auto d = rekindle::loadDataset(*ex.config, options, fatal);
+    if (!d) return "fatal: " + fatal;
+    std::string out = describeLoad(*d);
+    for (const auto& column : d->customers)  // every field of every customer kept
+      for (uint32_t c = 0; c < d->customerCount; ++c) {
+        rekindle::Value v = column.get(c);
+        out += v.isNull() ? "null" : v.tag == rekindle::Kind::String ? *v.s : std::to_string(v.i);
+        out += c + 1 < d->customerCount ? "," : "\n";
+      }
+    return out;
+  };
+  const std::string one = load(1, -1, 0, 1);
+  CHECK(one.find("duplicate customer id") != std::string::npos);
+  CHECK(one.find("empty value for 'id'") != std::string::npos);
+  CHECK(one.find("unknown customer id 'C9999999'") != std::string::npos);
+  CHECK(one.find("two\nlines") != std::string::npos);
+  CHECK(one.find("e29999@x") != std::string::npos);
+  CHECK(load(2, -1, 0, 1) == one);
+  for (int64_t limit : {10, 1500}) {
+    const std::string stopped = load(1, limit, 0, 1);
+    CHECK_THAT(stopped, Catch::StartsWith("fatal: stopped: " + std::to_string(limit + 1) + " rows rejected"));
+    CHECK(load(2, limit, 0, 1) == stopped);
+  }
+  const std::string shard = load(1, -1, 2, 3);
+  CHECK(shard != one);
+  CHECK(load(2, -1, 2, 3) == shard);
+}
+
 TEST_CASE("events and contacts are grouped by customer, then time, equal times in file order, on any number of threads",
           "[rejects][threads]") {
   const ThreadsExport ex("events-grouping", 60);
