@@ -609,6 +609,8 @@ int runCommand(const RunArgs& a) {
   r.load.maxErrors = a.maxErrors;
   r.threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   r.load.threads = r.threads;
+  // Only what the rules and the runtime read is kept in memory; a report reads more.
+  if (a.report.empty()) keepFieldsRead(rules->program, *config, r.load);
   if (a.phase == "stats" || !a.stats.empty()) {
     // Shards must agree on everything but their data: the program (not where its file was),
     // the config's text, the as-of time, the params and the shard count.

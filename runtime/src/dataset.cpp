@@ -415,11 +415,14 @@ struct EventStore {
   std::vector<std::vector<Column>> appended;
   std::vector<uint32_t> owner;      // every row's, the appended ones' too
   std::vector<InternCache> caches;  // per event field
+  std::vector<bool> keep;           // per event field: stored, or its column left empty
   StringPool* pool = nullptr;
 
-  void reset(const Schema& schema, StringPool& strings) {
+  void reset(const Schema& schema, StringPool& strings, const std::vector<bool>& keepFields) {
     columns.clear();
     for (const auto& f : schema.eventFields) columns.emplace_back(f.type.kind);
+    keep = keepFields;
+    if (keep.empty()) keep.assign(columns.size(), true);
     appended.clear();
     caches.assign(schema.eventFields.size(), InternCache());
     owner.clear();
@@ -431,6 +434,7 @@ struct EventStore {
   }
   void store(const TypedEvent& t) {
     for (size_t k = 0; k < t.values.size(); ++k) {
+      if (!keep[k]) continue;
       Value v = t.values[k];
       if (v.tag == Kind::String && v.s == nullptr) v = Value::string(caches[k].intern(t.texts[k], *pool));
       columns[k].push(v);
@@ -447,8 +451,10 @@ struct EventStore {
     owner.insert(owner.end(), other.owner.begin(), other.owner.end());
     other.owner = std::vector<uint32_t>();  // `= {}` would keep the capacity
   }
-  // Field k's cells, in file order, gathered in `order`; the store's own are then freed.
+  // Field k's cells, in file order, gathered in `order` (empty if not kept); the store's own are
+  // then freed.
   Column gather(size_t k, const std::vector<uint32_t>& order) {
+    if (!keep[k]) return Column(columns[k].kind());
     std::vector<const Column*> parts{&columns[k]};
     for (const auto& a : appended) parts.push_back(&a[k]);
     Column out = Column::gather(parts, order);
@@ -471,7 +477,7 @@ class Loader {
     if (config_.customers.customersFromEvents) ds_->customers.emplace_back(Kind::String);  // the id is their only field
     else
       for (const auto& f : schema.customerFields) ds_->customers.emplace_back(f.type.kind);
-    events_.reset(schema, ds_->strings);
+    events_.reset(schema, ds_->strings, options_.keepEventFields);
     contactOwner_.clear();
     contactWhen_.clear();
     contactChannel_.clear();
@@ -528,6 +534,9 @@ class Loader {
     return {spec.keyColumn, spec.timeColumn, spec.channelColumn};
   }
 
+  // Is field k kept in memory (LoadOptions::keepCustomerFields, keepEventFields)?
+  static bool keptField(const std::vector<bool>& keep, size_t k) { return keep.empty() || keep[k]; }
+
   // Does this row belong to our shard? A row whose customer id cannot be read goes to shard 0.
   bool ours(const RawValue* id) const {
     if (options_.shards <= 1) return true;
@@ -575,10 +584,11 @@ class Loader {
     t.hashes.resize(fields);
     StringPool unused;  // typing a number, time or flag interns nothing
     for (size_t k = 0; k < fields; ++k) {
+      const bool kept = keptField(options_.keepCustomerFields, k);
       if (isStringValue(vals[k], schema.customerFields[k])) {
-        t.values[k] = Value::string(nullptr);  // interned when kept
+        t.values[k] = kept ? Value::string(nullptr) : Value::null();  // interned when kept
         t.texts[k] = stringText(vals[k]);
-        t.hashes[k] = StringPool::hashOf(t.texts[k]);
+        t.hashes[k] = kept ? StringPool::hashOf(t.texts[k]) : 0;
         continue;
       }
       auto v = convertValue(vals[k], schema.customerFields[k], config_.zone, unused, t.reason);
@@ -588,7 +598,7 @@ class Loader {
         t.field = schema.customerFields[k].name;
         return;
       }
-      t.values[k] = *v;
+      t.values[k] = kept ? *v : Value::null();
     }
     t.outcome = TypedCustomer::Outcome::Keep;
   }
@@ -689,8 +699,9 @@ class Loader {
     std::string badReason;
     for (size_t k = 0; k < fields; ++k) {
       const RawValue& raw = vals[k + 1];
+      const bool kept = keptField(options_.keepEventFields, k);
       if (isStringValue(raw, schema.eventFields[k])) {
-        t.values[k] = Value::string(nullptr);  // interned when stored (EventStore::store)
+        t.values[k] = kept ? Value::string(nullptr) : Value::null();  // interned when stored (EventStore::store)
         t.texts[k] = stringText(raw);
         continue;
       }
@@ -699,7 +710,7 @@ class Loader {
         badField = k;
         break;
       }
-      t.values[k] = *v;
+      t.values[k] = kept ? *v : Value::null();
     }
     auto cust = customerOf(vals[0], idHash);
     if (!cust) {
@@ -1050,7 +1061,7 @@ class Loader {
         fatal_.clear();  // the first reader reads on alone
         break;
       }
-      part->store.reset(config_.schema, part->pool);
+      part->store.reset(config_.schema, part->pool, options_.keepEventFields);
       parts.push_back(std::move(part));
     }
     if (parts.size() < 2) parts.clear();
@@ -1266,7 +1277,8 @@ class Loader {
       std::vector<uint32_t> within;
       for (size_t c = 0; c < ds_->customerCount; ++c)
         if (timeOrderWithin(time, ds_->eventBegin[c], ds_->eventBegin[c + 1], within))
-          for (auto& col : columns) col.permuteFrom(ds_->eventBegin[c], within);
+          for (auto& col : columns)
+            if (col.size() > 0) col.permuteFrom(ds_->eventBegin[c], within);
     }
     ds_->events = std::move(columns);
     events_.columns.clear();

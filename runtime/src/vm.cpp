@@ -66,6 +66,37 @@ std::optional<Value> parseParamValue(std::string_view text, const Type& type, co
   return v;
 }
 
+void keepFieldsRead(const Program& program, const Config& config, LoadOptions& options) {
+  const Schema& schema = config.schema;
+  std::vector<bool> customer(schema.customerFields.size(), false), event(schema.eventFields.size(), false);
+  auto keep = [](std::vector<bool>& fields, int64_t k) {
+    if (k >= 0 && static_cast<size_t>(k) < fields.size()) fields[static_cast<size_t>(k)] = true;
+  };
+  for (const Chunk& chunk : program.chunks)
+    for (uint32_t insn : chunk.code) {
+      switch (insnOp(insn)) {
+        case Opcode::LoadField: keep(customer, insnA(insn)); break;
+        case Opcode::LoadEventField:
+        case Opcode::GetField:
+        case Opcode::Project: keep(event, insnA(insn)); break;
+        default: break;
+      }
+    }
+  keep(customer, 0);  // the id
+  keep(customer, schema.customerTimezoneField);
+  for (const ChannelSpec& ch : config.channels) {
+    keep(customer, ch.consentField);
+    keep(customer, ch.requiresField);
+  }
+  keep(event, 0);  // the time
+  if (config.contacts.present && !config.contacts.fromEventsField.empty()) {
+    keep(event, schema.eventField(config.contacts.fromEventsField));
+    keep(event, schema.eventField(config.contacts.channelColumn));
+  }
+  options.keepCustomerFields = std::move(customer);
+  options.keepEventFields = std::move(event);
+}
+
 std::optional<Executable> Executable::bind(const Program& program, const Config& config, StringPool& pool,
                                            const std::vector<std::pair<std::string, std::string>>& overrides,
                                            std::string& error) {

@@ -83,7 +83,9 @@ RunOutcome runRules(const RunRequest& r) {
     program = std::move(*loaded);
   }
   std::string fatal;
-  auto data = loadDataset(*config, LoadOptions{}, fatal);
+  LoadOptions load;
+  if (!r.allFields) keepFieldsRead(program, *config, load);  // as `rekindle run` does
+  auto data = loadDataset(*config, load, fatal);
   if (!data) {
     out.error = fatal;
     return out;

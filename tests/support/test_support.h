@@ -39,6 +39,7 @@ struct RunRequest {
   int threads = 1;
   std::optional<int64_t> asOf;  // instead of the config's as_of
   std::string previousPath;     // --previous
+  bool allFields = false;       // keep every field in memory, not only those the rules read
 };
 
 RunOutcome runRules(const RunRequest& r);

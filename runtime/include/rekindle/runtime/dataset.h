@@ -147,11 +147,11 @@ struct SourceCounts {
 struct Dataset {
   StringPool strings;  // every string value of the run, interned
   size_t customerCount = 0;
-  std::vector<Column> customers;       // one per Schema::customerFields
+  std::vector<Column> customers;       // one per Schema::customerFields (null if not kept, LoadOptions)
   std::vector<uint64_t> customerLine;  // source line of each customer, for messages
   CustomerIndex customerIndex;         // id -> customer
 
-  std::vector<Column> events;       // one per Schema::eventFields; grouped by customer, then time
+  std::vector<Column> events;       // one per Schema::eventFields (empty if not kept); grouped by customer, then time
   std::vector<uint32_t> eventBegin;  // customerCount + 1 offsets into the event columns
 
   std::vector<int64_t> contactTime;      // grouped by customer, then time
@@ -188,6 +188,10 @@ struct LoadOptions {
   // on a reading thread) and grouping the events by customer. Rows, rejects and messages are
   // those of one reader, in file order, whatever the count.
   int threads = 1;
+  // The fields kept in memory, per customer field and per event field (empty: every field;
+  // keepFieldsRead, vm.h). The others are still typed and checked, so a bad value rejects its row
+  // all the same, but a customer's value is null and an event field's column is left empty.
+  std::vector<bool> keepCustomerFields, keepEventFields;
 };
 
 // Reads every export the config names. A fatal problem (a file missing, a column missing, the

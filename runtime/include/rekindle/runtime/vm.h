@@ -68,6 +68,12 @@ class Executable {
   std::vector<int> offerIndex_;
 };
 
+// Keeps in `options` only the fields a run of this program reads (LoadOptions::keepCustomerFields
+// and keepEventFields): those its bytecode loads, and those the runtime reads for it: the id, the
+// event time, every channel's consent and contact detail, the customers' time zone, and the event
+// fields the contact history is taken from.
+void keepFieldsRead(const Program& program, const Config& config, LoadOptions& options);
+
 // Parses a param value given as text (config or --param) by the param's type.
 std::optional<Value> parseParamValue(std::string_view text, const Type& type, const TimeZone& zone,
                                      StringPool& pool, std::string& error);
