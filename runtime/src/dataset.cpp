@@ -899,6 +899,13 @@ class Loader {
     std::vector<size_t> hashes;                                // per cell: a string's in the pool
     std::vector<std::pair<std::string, std::string>> reasons;  // Reject: field, reason
     uint64_t rawBytes = 0;
+    void clear() {
+      rows.clear();
+      typed.clear();
+      hashes.clear();
+      reasons.clear();
+      rawBytes = 0;
+    }
   };
 
   template <class Sample>
@@ -907,11 +914,7 @@ class Loader {
     std::vector<RawValue> vals;
     RecordInfo info;
     auto fill = [&](CustomerBatch& b) {
-      b.rows.clear();
-      b.typed.clear();
-      b.hashes.clear();
-      b.reasons.clear();
-      b.rawBytes = 0;
+      b.clear();
       while (b.rows.size() < kBatchRows) {
         if (!reader.next(vals, info)) return false;
         typeCustomer(reader, vals, info, t);
@@ -1214,6 +1217,12 @@ class Loader {
     TypedCells typed;
     std::vector<HeldReject> rejects;
     uint64_t rawBytes = 0;  // the rows' length in the file, for the reservation estimate
+    void clear() {
+      rows.clear();
+      typed.clear();
+      rejects.clear();
+      rawBytes = 0;
+    }
   };
 
   template <class Sample>
@@ -1223,10 +1232,7 @@ class Loader {
     std::vector<RawValue> vals;
     RecordInfo info;
     auto fill = [&](EventBatch& b) {
-      b.rows.clear();
-      b.typed.clear();
-      b.rejects.clear();
-      b.rawBytes = 0;
+      b.clear();
       while (b.rows.size() < kBatchRows) {
         if (!reader.next(vals, info)) return false;
         typeEvent(reader, vals, info, t, unused);
