@@ -545,8 +545,7 @@ class Loader {
     return (text.empty() ? 0 : customerShard(text, options_.shards)) == options_.shard;
   }
 
-  // One customer row. False on a fatal error (the error limit).
-  // One customer row, typed and kept.
+  // One customer row, typed and kept. False on a fatal error (the error limit).
   bool customerRow(const RecordReader& reader, std::vector<RawValue>& vals, const RecordInfo& info) {
     if (config_.customers.rowIds) {
       rowNumber_ = std::to_string(customerRows_ + 1);
@@ -555,15 +554,16 @@ class Loader {
       id.text = rowNumber_;
       vals.insert(vals.begin(), id);
     }
-    typeCustomer(reader, vals, info, typedCustomer_);
-    prefetchStrings(typedCustomer_);
+    typeCustomer(reader, vals, info, typedCustomer_, unusedPool_);
+    if (typedCustomer_.outcome == TypedCustomer::Outcome::Keep)
+      prefetchStrings(typedCustomer_.values.data(), typedCustomer_.hashes.data(), typedCustomer_.values.size(), typedCustomer_.id);
     return keepCustomer(reader, info, typedCustomer_);
   }
 
   // Types one customer row: its fields converted, its strings hashed for the pool. It reads only
   // the config, so with --threads 2 or more it runs on a reading thread (readCustomersAside).
   void typeCustomer(const RecordReader& reader, const std::vector<RawValue>& vals, const RecordInfo& info,
-                    TypedCustomer& t) const {
+                    TypedCustomer& t, StringPool& unused) const {
     const Schema& schema = config_.schema;
     t.id = std::string_view();
     if (!info.ok) {
@@ -582,7 +582,6 @@ class Loader {
     t.values.resize(fields);
     t.texts.resize(fields);
     t.hashes.resize(fields);
-    StringPool unused;  // typing a number, time or flag interns nothing
     for (size_t k = 0; k < fields; ++k) {
       const bool kept = keptField(options_.keepCustomerFields, k);
       if (isStringValue(vals[k], schema.customerFields[k])) {
@@ -591,7 +590,7 @@ class Loader {
         t.hashes[k] = kept ? StringPool::hashOf(t.texts[k]) : 0;
         continue;
       }
-      auto v = convertValue(vals[k], schema.customerFields[k], config_.zone, unused, t.reason);
+      auto v = convertValue(vals[k], schema.customerFields[k], config_.zone, unused, t.reason);  // no string: no pool
       if (!v) {
         t.outcome = TypedCustomer::Outcome::Reject;
         t.column = config_.customers.rowIds ? (k == 0 ? 0 : reader.columnNumber(k - 1)) : reader.columnNumber(k);
@@ -603,13 +602,13 @@ class Loader {
     t.outcome = TypedCustomer::Outcome::Keep;
   }
 
-  // A row's strings (id, name, email, ...) land at random places in a pool of millions, and its
-  // id in the id index: start their cache misses before waiting on the first.
-  void prefetchStrings(const TypedCustomer& t) const {
-    if (t.outcome != TypedCustomer::Outcome::Keep) return;
-    for (size_t k = 0; k < t.values.size(); ++k)
-      if (t.values[k].tag == Kind::String && t.values[k].s == nullptr) ds_->strings.prefetch(t.hashes[k]);
-    ds_->customerIndex.prefetch(CustomerIndex::hashOf(t.id));
+  // A customer row's strings (id, name, email, ...) land at random places in a pool of millions,
+  // and its id in the id index: start their cache misses before waiting on the first. `values`
+  // and `hashes` are the row's fields, as typeCustomer leaves them.
+  void prefetchStrings(const Value* values, const size_t* hashes, size_t fields, std::string_view id) const {
+    for (size_t k = 0; k < fields; ++k)
+      if (values[k].tag == Kind::String && values[k].s == nullptr) ds_->strings.prefetch(hashes[k]);
+    ds_->customerIndex.prefetch(CustomerIndex::hashOf(id));
   }
 
   // Counts a typed customer row and keeps it: its strings interned, its time zone located, its
@@ -911,13 +910,14 @@ class Loader {
   template <class Sample>
   bool readCustomersAside(RecordReader& reader, Sample& sample) {
     TypedCustomer t;  // the reading thread's
+    StringPool unused;
     std::vector<RawValue> vals;
     RecordInfo info;
     auto fill = [&](CustomerBatch& b) {
       b.clear();
       while (b.rows.size() < kBatchRows) {
         if (!reader.next(vals, info)) return false;
-        typeCustomer(reader, vals, info, t);
+        typeCustomer(reader, vals, info, t, unused);
         CustomerBatch::Row row{t.outcome, 0, 0, info.line, b.typed.addText(info.raw), b.typed.addText(t.id)};
         b.rawBytes += info.raw.size() + 1;
         if (t.outcome == TypedCustomer::Outcome::Keep) {
@@ -936,10 +936,8 @@ class Loader {
     const size_t fields = config_.schema.customerFields.size();
     constexpr size_t kAhead = 4;  // rows: enough to cover a miss, few enough to stay in cache
     auto prefetchRow = [&](const CustomerBatch& b, const CustomerBatch::Row& row) {
-      if (row.outcome != TypedCustomer::Outcome::Keep) return;
-      for (size_t k = row.index; k < row.index + fields; ++k)
-        if (b.typed.cells[k].tag == Kind::String && b.typed.cells[k].s == nullptr) ds_->strings.prefetch(b.hashes[k]);
-      ds_->customerIndex.prefetch(CustomerIndex::hashOf(b.typed.textOf(row.id)));
+      if (row.outcome == TypedCustomer::Outcome::Keep)
+        prefetchStrings(&b.typed.cells[row.index], &b.hashes[row.index], fields, b.typed.textOf(row.id));
     };
     auto keep = [&](CustomerBatch& b) {
       for (size_t r = 0; r < std::min(kAhead, b.rows.size()); ++r) prefetchRow(b, b.rows[r]);
@@ -1263,7 +1261,6 @@ class Loader {
     return readAside<EventBatch>(fill, keep);
   }
 
-
   // Group by customer, then time; equal times keep file order (stable).
   void finishEvents() {
     std::vector<uint32_t> order = groupByCustomer(events_.owner, ds_->eventBegin);
@@ -1401,7 +1398,7 @@ class Loader {
   TypedCustomer typedCustomer_;  // customerRow's
   EventStore events_;  // events of the batch, in file order
   TypedEvent typed_;                       // eventRow's
-  StringPool unusedPool_;                  // typeEvent's: typing numbers and times interns nothing
+  StringPool unusedPool_;                  // typeEvent's and typeCustomer's: typing numbers and times interns nothing
   std::vector<uint32_t> contactOwner_;
   std::vector<int64_t> contactWhen_;
   std::vector<int32_t> contactChannel_;
