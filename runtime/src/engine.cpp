@@ -42,6 +42,142 @@ struct DecisionRun::Worker {
   std::vector<int64_t> channelContacts, allContacts;  // scratch for caps
 };
 
+namespace {
+
+constexpr uint8_t kAllTables = (1u << kTableCount) - 1;
+
+// Bit t of chunk c's entry: running c can read decision table t, directly or through the lets,
+// segments and where-conditions it runs (not through the table's own rows). A chunk reached
+// again on its own path (a cycle: forged bytecode, a fault when run) reads every table.
+std::vector<uint8_t> tablesRead(const Program& p) {
+  const size_t n = p.chunks.size();
+  std::vector<uint8_t> reads(n, 0), state(n, 0);  // state: 0 unseen, 1 on the path, 2 done
+  auto child = [&](uint32_t insn) -> int64_t {  // the chunk an instruction runs, -1 none, -2 bad
+    const uint32_t a = insnA(insn);
+    switch (insnOp(insn)) {
+      case Opcode::LoadLet: return a < p.lets.size() ? p.lets[a].chunk : -2;
+      case Opcode::LoadSegment: return a < p.segments.size() ? p.segments[a].chunk : -2;
+      case Opcode::Filter:
+      case Opcode::Streak: return a;
+      default: return -1;
+    }
+  };
+  std::vector<std::pair<size_t, size_t>> path;  // chunk, next instruction to look at
+  for (size_t root = 0; root < n; ++root) {
+    if (state[root]) continue;
+    state[root] = 1;
+    path.emplace_back(root, 0);
+    while (!path.empty()) {
+      auto& [c, pc] = path.back();
+      const std::vector<uint32_t>& code = p.chunks[c].code;
+      if (pc == code.size()) {
+        state[c] = 2;
+        const uint8_t r = reads[c];
+        path.pop_back();
+        if (!path.empty()) reads[path.back().first] |= r;
+        continue;
+      }
+      const uint32_t insn = code[pc++];
+      if (insnOp(insn) == Opcode::LoadDecision) {
+        reads[c] |= insnA(insn) < kTableCount ? uint8_t(1u << insnA(insn)) : kAllTables;
+        continue;
+      }
+      const int64_t k = child(insn);
+      if (k == -1) continue;
+      if (k < 0 || static_cast<size_t>(k) >= n || state[k] == 1) reads[c] |= kAllTables;
+      else if (state[k] == 2) reads[c] |= reads[k];
+      else {
+        state[k] = 1;
+        path.emplace_back(static_cast<size_t>(k), 0);
+      }
+    }
+  }
+  return reads;
+}
+
+}  // namespace
+
+// What a pass over the customers settles for good, carried to the passes after it so that they
+// do not compute it again. In the pass that allocates a table, the tables allocated before it are
+// fixed. A table that is never allocated, or a segment, then has its final value in that pass
+// when all it reads (through lets, segments and where-conditions) is fixed or final itself. The
+// retail rules' offer pass computes the stage of nearly every customer, and the decision pass
+// takes it from there instead of running the stage table, and its lets, a second time.
+// Per customer: the row of each carried table, and two bit words for the first 64 segments (a
+// null segment is not carried). The tracing paths (explain) do not use it.
+class DecisionRun::Carry {
+ public:
+  explicit Carry(const Program& p) : program_(p), chunkReads_(tablesRead(p)) {
+    for (int t = 0; t < kTableCount; ++t)
+      for (const DecisionRow& row : p.tables[t].rows)
+        tableReads_[t] |= row.condition < 0 ? 0 : chunkReads_[static_cast<size_t>(row.condition)];
+  }
+
+  // A new pass: `fixed` are the tables allocated so far, `allocated` every table the run allocates.
+  void startPass(uint8_t fixed, uint8_t allocated, size_t customers) {
+    settledTables_ = 0;
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (int t = 0; t < kTableCount; ++t) {
+        const uint8_t bit = uint8_t(1u << t);
+        if (!program_.tables[t].present || (allocated & bit) || (settledTables_ & bit)) continue;
+        if (tableReads_[t] & ~(fixed | settledTables_)) continue;
+        settledTables_ |= bit;
+        grew = true;
+      }
+    }
+    settledSegments_ = 0;
+    for (size_t i = 0; i < program_.segments.size() && i < 64; ++i) {
+      const int32_t chunk = program_.segments[i].chunk;
+      if (chunk >= 0 && static_cast<size_t>(chunk) < chunkReads_.size() &&
+          !(chunkReads_[static_cast<size_t>(chunk)] & ~(fixed | settledTables_)))
+        settledSegments_ |= uint64_t(1) << i;
+    }
+    for (int t = 0; t < kTableCount; ++t)
+      if ((settledTables_ >> t) & 1 && row_[t].empty()) row_[t].assign(customers, kUnknown);
+    if (settledSegments_ && segKnown_.empty()) {
+      segKnown_.assign(customers, 0);
+      segTrue_.assign(customers, 0);
+    }
+  }
+
+  void apply(Evaluator& ev, uint32_t c) const {
+    for (int t = 0; t < kTableCount; ++t)
+      if (!row_[t].empty() && row_[t][c] != kUnknown) ev.fixRow(static_cast<TableKind>(t), row_[t][c]);
+    if (segKnown_.empty()) return;
+    for (uint64_t known = segKnown_[c]; known; known &= known - 1) {
+      const int i = __builtin_ctzll(known);
+      ev.fixSegment(static_cast<uint32_t>(i), Value::boolean((segTrue_[c] >> i) & 1));
+    }
+  }
+
+  // After the customer's evaluation in the pass: what it computed of the settled values.
+  void record(Evaluator& ev, uint32_t c) {
+    for (int t = 0; t < kTableCount; ++t)
+      if ((settledTables_ >> t) & 1 && ev.decisionComputed(static_cast<TableKind>(t)))
+        row_[t][c] = ev.decidedRow(static_cast<TableKind>(t));
+    if (!settledSegments_) return;
+    for (uint64_t todo = settledSegments_ & ~segKnown_[c]; todo; todo &= todo - 1) {
+      const int i = __builtin_ctzll(todo);
+      if (!ev.segmentComputed(static_cast<uint32_t>(i))) continue;
+      const Value v = ev.segment(static_cast<uint32_t>(i));
+      if (v.tag != Kind::Bool) continue;
+      segKnown_[c] |= uint64_t(1) << i;
+      if (v.b) segTrue_[c] |= uint64_t(1) << i;
+    }
+  }
+
+ private:
+  static constexpr int32_t kUnknown = INT32_MIN;
+  const Program& program_;
+  std::vector<uint8_t> chunkReads_;
+  uint8_t tableReads_[kTableCount] = {};
+  uint8_t settledTables_ = 0;
+  uint64_t settledSegments_ = 0;
+  std::vector<int32_t> row_[kTableCount];
+  std::vector<uint64_t> segKnown_, segTrue_;
+};
+
 DecisionRun::DecisionRun(const Executable& exe, const Dataset& data, const RunOptions& options)
     : exe_(exe), data_(data), options_(options) {
   context_.clock = RunClock::at(options.now, exe.config().zone);
@@ -100,6 +236,9 @@ bool DecisionRun::prepareSteps(const MergedStats* merged, std::string& error) {
   const size_t n = data_.customerCount;
   plan_ = statsPlan(exe_);
   nextStep_ = 0;
+  carry_.reset();
+  if (std::any_of(plan_.begin(), plan_.end(), [](const StatsStep& s) { return s.kind == StatsStep::Kind::Allocation; }))
+    carry_ = std::make_unique<Carry>(p);
   if (p.holdout.present) {
     holdout_.resize(n);
     for (uint32_t c = 0; c < n; ++c)
@@ -462,15 +601,19 @@ bool DecisionRun::allocate(TableKind table, const MergedStats::Allocation* merge
   // A customer who reaches an unlimited row takes it: the contest never looks past it.
   std::vector<bool> unlimited(t.rows.size());
   for (size_t r = 0; r < t.rows.size(); ++r) unlimited[r] = limitOf(t.rows[r]) < 0;
+  uint8_t fixed = 0, allocating = 0;
+  for (int k = 0; k < kTableCount; ++k)
+    if (!allocated_[k].empty()) fixed |= uint8_t(1u << k);
+  for (const StatsStep& s : plan_)
+    if (s.kind == StatsStep::Kind::Allocation) allocating |= uint8_t(1u << static_cast<int>(s.table));
+  if (carry_) carry_->startPass(fixed, allocating, n);
   bool ok = forEachBlock(n, [&](Worker& w, size_t b, size_t begin, size_t end) {
     BlockRows& out = parts[b];
     out.offset.push_back(0);
     out.candOffset.push_back(0);
     for (size_t c = begin; c < end; ++c) {
       Evaluator& ev = *w.ev;
-      ev.begin(static_cast<uint32_t>(c));
-      for (int k = 0; k < kTableCount; ++k)
-        if (!allocated_[k].empty()) ev.fixRow(static_cast<TableKind>(k), allocated_[k][c]);
+      startCustomer(ev, static_cast<uint32_t>(c), true);
       std::vector<int> rows = ev.eligibleRows(table, &unlimited);
       std::optional<bool> delivered;  // for offers: does a message go out?
       for (int r : rows) {
@@ -493,6 +636,7 @@ bool DecisionRun::allocate(TableKind table, const MergedStats::Allocation* merge
         }
         out.cands.push_back(std::move(cand));
       }
+      if (carry_) carry_->record(ev, static_cast<uint32_t>(c));
       out.offset.push_back(static_cast<uint32_t>(out.rows.size()));
       out.candOffset.push_back(static_cast<uint32_t>(out.cands.size()));
     }
@@ -628,14 +772,19 @@ void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d, std:
   if (!d.suppressedBy.empty()) d.nextEligibleAt = eligible;
 }
 
-void DecisionRun::decideCustomer(Worker& w, uint32_t c, Decision& d) {
-  const Program& p = exe_.program();
-  Evaluator& ev = *w.ev;
+void DecisionRun::startCustomer(Evaluator& ev, uint32_t c, bool carried) {
   ev.begin(c);
-  d = Decision();
-  d.customer = c;
   for (int k = 0; k < kTableCount; ++k)
     if (!allocated_[k].empty()) ev.fixRow(static_cast<TableKind>(k), allocated_[k][c]);
+  if (carried && carry_) carry_->apply(ev, c);
+}
+
+void DecisionRun::decideCustomer(Worker& w, uint32_t c, Decision& d, bool carried) {
+  const Program& p = exe_.program();
+  Evaluator& ev = *w.ev;
+  startCustomer(ev, c, carried);
+  d = Decision();
+  d.customer = c;
   for (uint8_t t : p.decisionOrder) ev.decision(static_cast<TableKind>(t));
   for (int t = 0; t < kTableCount; ++t) {
     if (!p.tables[t].present) continue;
@@ -754,7 +903,7 @@ bool DecisionRun::decide(DecisionSink& sink, RunSummary& summary, std::string& e
     bool ok = forEachBlock(end - begin, [&](Worker& w, size_t b, size_t from, size_t to) {
       Decision d;
       for (size_t k = from; k < to; ++k) {
-        decideCustomer(w, static_cast<uint32_t>(begin + k), d);
+        decideCustomer(w, static_cast<uint32_t>(begin + k), d, true);
         if (!w.ev->fault().empty()) return;
         sums[b].count(d);
         if (concurrent) sink.format(d, text[b]);
@@ -776,9 +925,7 @@ bool DecisionRun::decide(DecisionSink& sink, RunSummary& summary, std::string& e
 std::vector<CapWindowReport> DecisionRun::capReport(uint32_t customer, int32_t programChannel) {
   Worker w;
   w.ev = std::make_unique<Evaluator>(exe_, data_, context_);
-  w.ev->begin(customer);
-  for (int k = 0; k < kTableCount; ++k)
-    if (!allocated_[k].empty()) w.ev->fixRow(static_cast<TableKind>(k), allocated_[k][customer]);
+  startCustomer(*w.ev, customer, false);
   Decision d;
   std::vector<CapWindowReport> report;
   checkCaps(w, customer, programChannel, d, &report);
@@ -811,7 +958,7 @@ bool DecisionRun::decideOne(uint32_t customer, EvalTracer* tracer, Decision& out
   Worker w;
   w.ev = std::make_unique<Evaluator>(exe_, data_, context_);
   w.ev->setTracer(tracer);
-  decideCustomer(w, customer, out);
+  decideCustomer(w, customer, out, false);
   if (!w.ev->fault().empty()) {
     error = w.ev->fault();
     return false;

@@ -119,10 +119,14 @@ class DecisionRun {
 
  private:
   struct Worker;
+  class Carry;
+  // Starts customer c on an evaluator: the tables allocated so far fixed to their rows and, with
+  // `carried`, what earlier passes settled for the customer (Carry).
+  void startCustomer(Evaluator& ev, uint32_t c, bool carried);
   bool prepareSteps(const MergedStats* merged, std::string& error);
   bool populationPass(const MergedStats* merged, StepStats* part, std::string& error);
   bool allocate(TableKind table, const MergedStats::Allocation* merged, StepStats* part, std::string& error);
-  void decideCustomer(Worker& w, uint32_t c, Decision& d);
+  void decideCustomer(Worker& w, uint32_t c, Decision& d, bool carried);
   void checkCaps(Worker& w, uint32_t c, int32_t programChannel, Decision& d,
                  std::vector<CapWindowReport>* report = nullptr);
   bool capsAllow(Worker& w, uint32_t c, int32_t programChannel);
@@ -139,6 +143,7 @@ class DecisionRun {
   std::vector<std::vector<int32_t>> fullRow_;    // per table: the first full row per customer
   std::vector<BudgetUse> budgets_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<Carry> carry_;
   std::vector<StatsStep> plan_;
   size_t nextStep_ = 0;
 };

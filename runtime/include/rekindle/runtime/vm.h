@@ -103,6 +103,15 @@ class Evaluator {
   Value segment(uint32_t i);
   Value decision(TableKind k);
   int decidedRow(TableKind k) const { return decidedRow_[static_cast<int>(k)]; }
+  // Whether this customer's segment / decision has been computed (or fixed) yet.
+  bool segmentComputed(uint32_t i) const { return segGen_[i] == gen_; }
+  bool decisionComputed(TableKind k) const { return decGen_[static_cast<int>(k)] == gen_; }
+  // A segment's value known from an earlier pass over this customer (DecisionRun's carry): it
+  // is not computed again.
+  void fixSegment(uint32_t i, const Value& v) {
+    segVal_[i] = v;
+    segGen_[i] = gen_;
+  }
   Value runChunk(int32_t chunk);
 
   // Budgets: the allocator fixes a table's row for this customer before it is evaluated
