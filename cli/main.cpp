@@ -4,13 +4,13 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <string>
 
 #include <unistd.h>
 
 #include "common.h"
+#include "huge_pages.h"
 
 namespace rekindle::cli {
 
@@ -28,20 +28,14 @@ namespace {
 
 // A run reads and regroups gigabytes, much of it at random (the customer index, the event
 // columns): on 2 MiB pages rather than 4 KiB ones it takes far fewer TLB misses and page faults,
-// and a 1M-customer run is about 8% faster (bench/RESULTS.md). glibc (2.35 and later) backs its
-// allocations with transparent huge pages only when told so at startup, by the tunable
-// glibc.malloc.hugetlb=1: the process starts itself again with it set. Not for the language
-// server, which stays up and small; not when the tunable is set already (by the user, or by this
-// very step), or REKINDLE_HUGE_PAGES=0. If the exec fails, the run simply goes on as it is.
+// and a 1M-customer run is about 10% faster (bench/RESULTS.md). glibc (2.35 and later) backs its
+// allocations with transparent huge pages only when told so at startup, by a tunable: the
+// process starts itself again with it set (hugePagesTunables says when). If the exec fails, the
+// command simply goes on as it is.
 void startWithHugePages(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "lsp") == 0) return;
-  const char* off = std::getenv("REKINDLE_HUGE_PAGES");
-  if (off && std::strcmp(off, "0") == 0) return;
   const char* tunables = std::getenv("GLIBC_TUNABLES");
-  if (tunables && std::strstr(tunables, "glibc.malloc.hugetlb")) return;
-  std::string value = tunables && *tunables ? std::string(tunables) + ":" : std::string();
-  value += "glibc.malloc.hugetlb=1";
-  if (setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
+  auto value = hugePagesTunables(argc > 1 ? argv[1] : nullptr, std::getenv("REKINDLE_HUGE_PAGES"), tunables);
+  if (!value || setenv("GLIBC_TUNABLES", value->c_str(), 1) != 0) return;
   execv("/proc/self/exe", argv);
   // Still here: the exec failed. Take the setting back, so that children do not inherit it.
   if (tunables) setenv("GLIBC_TUNABLES", tunables, 1);

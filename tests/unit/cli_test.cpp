@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "huge_pages.h"
 #include "test_support.h"
 
 using namespace rekindle::test;
@@ -124,4 +125,31 @@ TEST_CASE("a device or a pipe as the output is written in place, never replaced"
   CHECK(runCommand("test -c /dev/null", out) == 0);  // still the null device
   CHECK_FALSE(fileExists("/dev/null.rejects.csv"));
   runCommand("rm -rf " + dir, out);
+}
+
+TEST_CASE("commands start again on huge pages unless told not to", "[cli][memory]") {
+  using rekindle::cli::hugePagesTunables;
+  CHECK(hugePagesTunables("run", nullptr, nullptr) == "glibc.malloc.hugetlb=1");
+  CHECK(hugePagesTunables("explain", "1", "") == "glibc.malloc.hugetlb=1");
+  // The user's own tunables are kept.
+  CHECK(hugePagesTunables("run", nullptr, "glibc.malloc.arena_max=2") == "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1");
+  // Set already (by the user, or by the first start: no second exec), opted out, or the server.
+  CHECK(!hugePagesTunables("run", nullptr, "glibc.malloc.hugetlb=0"));
+  CHECK(!hugePagesTunables("run", nullptr, "glibc.malloc.hugetlb=1"));
+  CHECK(!hugePagesTunables("run", "0", nullptr));
+  CHECK(!hugePagesTunables("lsp", nullptr, nullptr));
+  CHECK(!hugePagesTunables(nullptr, nullptr, nullptr));
+}
+
+TEST_CASE("a run decides the same bytes on huge pages or not", "[cli][memory]") {
+  std::string on, off, out;
+  const std::string run = kBin + " run examples/retail/retail.rules --config examples/retail/rekindle.yaml --quiet --out ";
+  REQUIRE(runCommand("env -u GLIBC_TUNABLES " + run + "/tmp/rekindle_hp_on.csv", out) == 0);
+  REQUIRE(runCommand("REKINDLE_HUGE_PAGES=0 env -u GLIBC_TUNABLES " + run + "/tmp/rekindle_hp_off.csv", out) == 0);
+  on = readText("/tmp/rekindle_hp_on.csv");
+  off = readText("/tmp/rekindle_hp_off.csv");
+  CHECK(on == off);
+  CHECK(on == readText(sourcePath("examples/retail/expected.csv")));
+  std::remove("/tmp/rekindle_hp_on.csv");
+  std::remove("/tmp/rekindle_hp_off.csv");
 }
