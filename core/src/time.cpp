@@ -63,19 +63,52 @@ std::optional<TimeZone> TimeZone::locate(std::string_view name) {
   }
 }
 
+namespace {
+
+// The last interval of constant offset a thread looked up, per zone: exports list millions of
+// times, nearly all in the same interval (Asia/Shanghai has had one since 1991), and the tz
+// database's lookup costs far more than this compare.
+struct OffsetInterval {
+  const void* zone = nullptr;
+  int64_t begin = 0, end = 0;  // UTC seconds, [begin, end)
+  int64_t offset = 0;
+};
+thread_local OffsetInterval lastInterval;
+
+const OffsetInterval& intervalAt(const void* zone, int64_t utc) {
+  OffsetInterval& cached = lastInterval;
+  if (cached.zone == zone && utc >= cached.begin && utc < cached.end) return cached;
+  auto info = static_cast<const date::time_zone*>(zone)->get_info(date::sys_seconds{std::chrono::seconds{utc}});
+  cached.zone = zone;
+  cached.begin = info.begin.time_since_epoch().count();
+  cached.end = info.end.time_since_epoch().count();
+  cached.offset = info.offset.count();
+  return cached;
+}
+
+}  // namespace
+
 int64_t TimeZone::offsetAt(int64_t utc) const {
   if (!zone_) return 0;
-  auto z = static_cast<const date::time_zone*>(zone_);
-  auto info = z->get_info(date::sys_seconds{std::chrono::seconds{utc}});
-  return info.offset.count();
+  return intervalAt(zone_, utc).offset;
 }
 
 int64_t TimeZone::fromLocal(int64_t local) const {
   if (!zone_) return local;
+  // A wall time maps to exactly one instant, with no gap or fold, when the instant read with the
+  // interval's offset lies more than a day inside that interval: any other offset (they differ
+  // by less than a day) would give an instant inside it too, where that offset does not apply.
+  const OffsetInterval& known = lastInterval;
+  if (known.zone == zone_) {
+    const __int128 utc = static_cast<__int128>(local) - known.offset;  // no overflow at the extremes
+    if (utc - kSecondsPerDay >= known.begin && utc + kSecondsPerDay < known.end) return static_cast<int64_t>(utc);
+  }
   auto z = static_cast<const date::time_zone*>(zone_);
   auto info = z->get_info(date::local_seconds{std::chrono::seconds{local}});
   // For a gap, `first` is the offset before the transition, which maps the wall time forward.
-  return local - info.first.offset.count();
+  const int64_t utc = local - info.first.offset.count();
+  intervalAt(zone_, utc);  // the next wall time is most likely in the same interval
+  return utc;
 }
 
 namespace {

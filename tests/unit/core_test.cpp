@@ -2,6 +2,11 @@
 // typo suggestions and diagnostic rendering.
 #include <catch2/catch.hpp>
 
+#include <date/tz.h>
+
+#include <algorithm>
+#include <vector>
+
 #include "rekindle/core/diagnostic.h"
 #include "rekindle/core/hash.h"
 #include "rekindle/core/suggest.h"
@@ -152,4 +157,33 @@ TEST_CASE("no test name has a semicolon, which would hide the test from CTest", 
   std::string out;
   REQUIRE(rekindle::test::runCommand("grep -n 'TEST_CASE(\"[^\"]*;' " + rekindle::test::sourcePath("tests/unit") + "/*.cpp", out) == 1);
   CHECK(out.empty());
+}
+
+TEST_CASE("time zone lookups give the tz database's answer in any order", "[core][time]") {
+  // TimeZone keeps the last interval of constant offset it looked up, per thread. Walking the
+  // times forward (the cache hits), backward and at random (it misses), in zones with daylight
+  // saving, half-hour shifts and none, must give what the tz database gives for each time alone.
+  const int64_t start = *parseTime("2025-10-20T00:00:00Z", TimeZone());
+  std::vector<int64_t> times;
+  for (int64_t t = start; t < start + 200 * kSecondsPerDay; t += 1800 + 17) times.push_back(t);
+  for (const char* name : {"Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Shanghai", "America/St_Johns"}) {
+    INFO(name);
+    TimeZone zone = *TimeZone::locate(name);
+    const auto* tz = date::locate_zone(name);
+    auto expectedOffset = [&](int64_t utc) { return tz->get_info(date::sys_seconds{std::chrono::seconds{utc}}).offset.count(); };
+    auto expectedUtc = [&](int64_t local) {
+      return local - tz->get_info(date::local_seconds{std::chrono::seconds{local}}).first.offset.count();
+    };
+    std::vector<int64_t> order = times;
+    for (int pass = 0; pass < 3; ++pass) {
+      if (pass == 1) std::reverse(order.begin(), order.end());
+      if (pass == 2)
+        for (size_t k = 0; k < order.size(); ++k) std::swap(order[k], order[(k * 7919) % order.size()]);
+      for (int64_t t : order) {
+        INFO(t);
+        REQUIRE(zone.offsetAt(t) == expectedOffset(t));
+        REQUIRE(zone.fromLocal(t) == expectedUtc(t));  // t read as a wall time: gaps and folds too
+      }
+    }
+  }
 }
