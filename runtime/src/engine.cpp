@@ -39,7 +39,10 @@ void RunSummary::merge(const RunSummary& o) {
 
 struct DecisionRun::Worker {
   std::unique_ptr<Evaluator> ev;
-  std::vector<int64_t> channelContacts, allContacts;  // scratch for caps
+  std::vector<int> rows;                              // scratch for the allocation passes
+  Decision probe;
+  std::vector<const CapRule*> capRules;               // scratch for caps
+  std::vector<int64_t> channelContacts, allContacts;
 };
 
 namespace {
@@ -614,7 +617,8 @@ bool DecisionRun::allocate(TableKind table, const MergedStats::Allocation* merge
     for (size_t c = begin; c < end; ++c) {
       Evaluator& ev = *w.ev;
       startCustomer(ev, static_cast<uint32_t>(c), true);
-      std::vector<int> rows = ev.eligibleRows(table, &unlimited);
+      std::vector<int>& rows = w.rows;
+      ev.eligibleRows(table, rows, &unlimited);
       std::optional<bool> delivered;  // for offers: does a message go out?
       for (int r : rows) {
         out.rows.push_back(r);
@@ -717,9 +721,9 @@ bool DecisionRun::allocate(TableKind table, const MergedStats::Allocation* merge
 }
 
 bool DecisionRun::capsAllow(Worker& w, uint32_t c, int32_t programChannel) {
-  Decision probe;
-  checkCaps(w, c, programChannel, probe);
-  return probe.suppressedBy.empty();
+  w.probe.suppressedBy.clear();
+  checkCaps(w, c, programChannel, w.probe);
+  return w.probe.suppressedBy.empty();
 }
 
 void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d, std::vector<CapWindowReport>* report) {
@@ -728,7 +732,8 @@ void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d, std:
   Evaluator& ev = *w.ev;
   // The channel's first conditional cap whose condition holds, else its unconditional caps;
   // and every `cap any` line whose condition holds (SPEC §5.3).
-  std::vector<const CapRule*> rules;
+  std::vector<const CapRule*>& rules = w.capRules;
+  rules.clear();
   for (const CapRule& r : p.caps)
     if (r.channel == ch && r.condition >= 0 && ev.runChunk(r.condition).isTrue()) {
       rules.push_back(&r);
@@ -783,7 +788,15 @@ void DecisionRun::decideCustomer(Worker& w, uint32_t c, Decision& d, bool carrie
   const Program& p = exe_.program();
   Evaluator& ev = *w.ev;
   startCustomer(ev, c, carried);
+  // Cleared in place: the segments' and the suppression's buffers are kept for the next customer.
+  std::vector<uint8_t> segments = std::move(d.segments);
+  std::string suppressedBy = std::move(d.suppressedBy), transition = std::move(d.transition);
   d = Decision();
+  d.segments = std::move(segments);
+  d.suppressedBy = std::move(suppressedBy);
+  d.suppressedBy.clear();
+  d.transition = std::move(transition);
+  d.transition.clear();
   d.customer = c;
   for (uint8_t t : p.decisionOrder) ev.decision(static_cast<TableKind>(t));
   for (int t = 0; t < kTableCount; ++t) {
@@ -938,7 +951,9 @@ std::vector<int> DecisionRun::eligibleRows(uint32_t customer, TableKind table, E
   ev.begin(customer);
   for (int k = 0; k < kTableCount; ++k)
     if (k != static_cast<int>(table) && !allocated_[k].empty()) ev.fixRow(static_cast<TableKind>(k), allocated_[k][customer]);
-  return ev.eligibleRows(table);
+  std::vector<int> rows;
+  ev.eligibleRows(table, rows);
+  return rows;
 }
 
 std::string DecisionRun::rankValue(uint32_t customer, TableKind table, int row) {

@@ -351,8 +351,8 @@ Value Evaluator::rowCondition(TableKind k, const DecisionRow& row) {
   return cond;
 }
 
-std::vector<int> Evaluator::eligibleRows(TableKind k, const std::vector<bool>* last) {
-  std::vector<int> rows;
+void Evaluator::eligibleRows(TableKind k, std::vector<int>& rows, const std::vector<bool>* last) {
+  rows.clear();
   const auto& table = prog_.table(k);
   for (size_t r = 0; r < table.rows.size(); ++r) {
     const DecisionRow& row = table.rows[r];
@@ -367,7 +367,6 @@ std::vector<int> Evaluator::eligibleRows(TableKind k, const std::vector<bool>* l
     rows.push_back(static_cast<int>(r));
     if (last && (*last)[r]) break;
   }
-  return rows;
 }
 
 Value Evaluator::decision(TableKind k) {

@@ -120,8 +120,9 @@ class Evaluator {
   // Every row of a table whose condition holds (and whose channel the customer may receive),
   // in table order: the candidates the allocator works with. With `last`, the list ends at the
   // first eligible row r with last[r] set: the allocator gives an unlimited row without a
-  // contest, so the rows after it cannot matter, and their conditions are not run.
-  std::vector<int> eligibleRows(TableKind k, const std::vector<bool>* last = nullptr);
+  // contest, so the rows after it cannot matter, and their conditions are not run. Into `rows`
+  // (cleared first), so that a pass over millions of customers reuses one vector.
+  void eligibleRows(TableKind k, std::vector<int>& rows, const std::vector<bool>* last = nullptr);
 
   ConsentResult consent(int32_t programChannel) const;
   const std::string& fault() const { return fault_; }
