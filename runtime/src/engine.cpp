@@ -18,9 +18,9 @@ namespace {
 constexpr size_t kBlock = 2048;  // customers per block
 }  // namespace
 
-std::string outcomeLabel(const Executable& exe, TableKind k, const Value& v) {
-  if (v.isNull()) return "";
-  return exe.outcomeName(k, v.i);
+const std::string& outcomeLabel(const Executable& exe, TableKind k, const Value& v) {
+  static const std::string kNull;
+  return v.isNull() ? kNull : exe.outcomeName(k, v.i);
 }
 
 void RunSummary::merge(const RunSummary& o) {

@@ -158,7 +158,8 @@ bool allDigits(const std::string& s) {
 
 DecisionWriter::DecisionWriter(FILE* out, OutputFormat format, const Executable& exe, const Dataset& data,
                                const RunClock& clock, bool explain, bool header)
-    : out_(out), format_(format), exe_(exe), data_(data), clock_(clock), explain_(explain) {
+    : out_(out), format_(format), exe_(exe), data_(data), clock_(clock),
+      decidedAt_(formatTime(clock.now, clock.zone)), explain_(explain) {
   if (format_ == OutputFormat::Csv && header) {
     std::string h;
     for (const char* c : kColumns) {
@@ -213,12 +214,12 @@ void DecisionWriter::format(const Decision& d, std::string& o) const {
   std::vector<std::string_view> segNames;
   for (size_t s = 0; s < d.segments.size(); ++s)
     if (d.segments[s]) segNames.push_back(p.segments[s].name);
-  std::string stage = outcomeLabel(exe_, TableKind::Stage, d.stage);
-  std::string channel = outcomeLabel(exe_, TableKind::Channel, d.channel);
-  std::string offer = outcomeLabel(exe_, TableKind::Offer, d.offer);
+  const std::string& stage = outcomeLabel(exe_, TableKind::Stage, d.stage);
+  const std::string& channel = outcomeLabel(exe_, TableKind::Channel, d.channel);
+  const std::string& offer = outcomeLabel(exe_, TableKind::Offer, d.offer);
   std::string sendAt = d.sendAt ? timeText(d.customer, *d.sendAt) : "";
   std::string nextAt = d.nextEligibleAt ? timeText(d.customer, *d.nextEligibleAt) : "";
-  std::string decidedAt = formatTime(clock_.now, clock_.zone);
+  const std::string& decidedAt = decidedAt_;
   const std::string& id = data_.customerId(d.customer);
   if (format_ == OutputFormat::Csv) {
     for (size_t k = 0; k < segNames.size(); ++k) {
@@ -226,7 +227,7 @@ void DecisionWriter::format(const Decision& d, std::string& o) const {
       segs += segNames[k];
     }
     appendCsvField(o, id);
-    for (const std::string* f : {&stage, &segs, &channel}) {
+    for (const std::string* f : {&stage, static_cast<const std::string*>(&segs), &channel}) {
       o += ',';
       appendCsvField(o, *f);
     }

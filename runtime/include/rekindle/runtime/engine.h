@@ -158,6 +158,6 @@ std::vector<StatsStep> statsPlan(const Executable& exe);
 bool mergeStep(const Executable& exe, StepStats&& parts, MergedStats& merged, std::string& error);
 
 // Label of an outcome for output and summaries: the name, "none", or "" for null.
-std::string outcomeLabel(const Executable& exe, TableKind k, const Value& v);
+const std::string& outcomeLabel(const Executable& exe, TableKind k, const Value& v);
 
 }  // namespace rekindle

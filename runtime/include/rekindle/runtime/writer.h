@@ -74,6 +74,7 @@ class DecisionWriter : public DecisionSink {
   const Executable& exe_;
   const Dataset& data_;
   RunClock clock_;
+  std::string decidedAt_;  // the same on every row: formatted once
   bool explain_;
   std::string line_;
 };
