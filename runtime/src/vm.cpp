@@ -285,7 +285,7 @@ void Evaluator::begin(uint32_t customer) {
   ++gen_;
   arena_.reset();
   for (int k = 0; k < kTableCount; ++k) decidedRow_[k] = -1;
-  native_.customerId = data_.customerId(customer);
+  native_.customerId = &data_.customerId(customer);  // its address: the string is read only if bucket() runs
   customerPopulation_.customer = customer;
 }
 

@@ -322,7 +322,7 @@ Value expOf(NativeContext&, const Value* a, int) {
 }
 
 Value bucketOf(NativeContext& ctx, const Value* a, int) {
-  return Value::real(customerBucket(ctx.customerId, *a[0].s));
+  return Value::real(customerBucket(ctx.customerId ? std::string_view(*ctx.customerId) : std::string_view(), *a[0].s));
 }
 
 // ---- std.rfm and std.clv -------------------------------------------------------------------

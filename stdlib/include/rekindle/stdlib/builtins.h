@@ -36,7 +36,7 @@ struct NativeContext {
   int64_t today = 0;  // date, in the config's zone
   const TimeZone* zone = nullptr;
   const Calendar* calendar = nullptr;
-  std::string_view customerId;
+  const std::string* customerId = nullptr;  // the current customer's (read by bucket() only)
   Arena* arena = nullptr;
   StringPool* pool = nullptr;  // for strings that must compare equal to data strings
   const PopulationView* population = nullptr;
