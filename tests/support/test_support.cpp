@@ -56,6 +56,38 @@ std::vector<std::string> listFiles(const std::string& dir, const std::string& su
   return out;
 }
 
+BoundRules bindRules(const std::string& rulesPath, const std::string& rulesText, const std::string& configPath,
+                     const std::function<void(Program&)>& forge) {
+  BoundRules b;
+  std::vector<Diagnostic> diags;
+  auto config = loadConfig(configPath, diags);
+  if (!config) throw std::runtime_error(configPath + ": " + (diags.empty() ? std::string("?") : diags[0].message));
+  b.config = std::make_unique<Config>(std::move(*config));
+  SourceFile source{rulesPath, rulesText.empty() ? readText(rulesPath) : rulesText};
+  auto compiled = compileRules(source, *b.config);
+  if (!compiled.program) {
+    std::string messages;
+    for (const auto& d : compiled.diags) messages += d.message + "\n";
+    throw std::runtime_error(rulesPath + ": " + messages);
+  }
+  std::string error;
+  Program program = std::move(*compiled.program);
+  if (forge) {
+    forge(program);
+    auto loaded = loadProgram(serializeProgram(program), error);
+    if (!loaded) throw std::runtime_error(rulesPath + " (forged): " + error);
+    program = std::move(*loaded);
+  }
+  b.program = std::make_unique<Program>(std::move(program));
+  auto data = loadDataset(*b.config, LoadOptions{}, error);
+  if (!data) throw std::runtime_error(configPath + ": " + error);
+  b.data = std::make_unique<Dataset>(std::move(*data));
+  auto exe = Executable::bind(*b.program, *b.config, b.data->strings, {}, error);
+  if (!exe) throw std::runtime_error(rulesPath + ": " + error);
+  b.exe = std::make_unique<Executable>(std::move(*exe));
+  return b;
+}
+
 RunOutcome runRules(const RunRequest& r) {
   RunOutcome out;
   std::vector<Diagnostic> diags;

@@ -1,6 +1,8 @@
 // Helpers for tests: run rules in-process to a string, parse CSV output, read files.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -43,6 +45,19 @@ struct RunRequest {
 };
 
 RunOutcome runRules(const RunRequest& r);
+
+// Rules compiled against their config, the config's export loaded (every field) and the two
+// bound, for tests that drive the evaluator or the engine themselves. `forge` may rewrite the
+// compiled program, which is then saved and loaded back as a .rkb file would be. Throws
+// std::runtime_error, with the diagnostics, when a step fails.
+struct BoundRules {
+  std::unique_ptr<Config> config;
+  std::unique_ptr<Program> program;
+  std::unique_ptr<Dataset> data;
+  std::unique_ptr<Executable> exe;
+};
+BoundRules bindRules(const std::string& rulesPath, const std::string& rulesText, const std::string& configPath,
+                     const std::function<void(Program&)>& forge = nullptr);
 
 // RFC 4180 parsing of our own output, for comparisons.
 std::vector<std::vector<std::string>> parseCsv(const std::string& text);

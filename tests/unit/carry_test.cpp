@@ -7,7 +7,6 @@
 
 #include "rekindle/runtime/dataset.h"
 #include "rekindle/runtime/engine.h"
-#include "rekindle/runtime/rkb.h"
 #include "rekindle/runtime/vm.h"
 #include "test_support.h"
 
@@ -25,37 +24,17 @@ class Collect : public DecisionSink {
 bool sameOutcome(const Value& a, const Value& b) { return a.tag == b.tag && (a.isNull() || a.i == b.i); }
 
 // Decides every customer in one run (carrying), then each alone (not carrying), and compares.
-// `forge` may rewrite the compiled program, which is then saved and loaded as a .rkb file would
-// be. Returns how many customers the run decided.
+// `forge` may rewrite the compiled program (bindRules). Returns how many customers the run decided.
 size_t compareCarried(const std::string& rulesPath, const std::string& rulesText, const std::string& configPath,
                       int threads, const std::function<void(Program&)>& forge = nullptr) {
   INFO(rulesPath << " on " << threads << " threads");
-  std::vector<Diagnostic> diags;
-  auto config = loadConfig(configPath, diags);
-  REQUIRE(config);
-  SourceFile source{rulesPath, rulesText.empty() ? readText(rulesPath) : rulesText};
-  auto compiled = compileRules(source, *config);
-  std::string messages;
-  for (const auto& d : compiled.diags) messages += d.message + "\n";
-  INFO(messages);
-  REQUIRE(compiled.program);
+  BoundRules bound = bindRules(rulesPath, rulesText, configPath, forge);
+  const Dataset* data = bound.data.get();
   std::string error;
-  Program program = *compiled.program;
-  if (forge) {
-    forge(program);
-    auto loaded = loadProgram(serializeProgram(program), error);
-    INFO(error);
-    REQUIRE(loaded);
-    program = std::move(*loaded);
-  }
-  auto data = loadDataset(*config, LoadOptions{}, error);
-  REQUIRE(data);
-  auto exe = Executable::bind(program, *config, data->strings, {}, error);
-  REQUIRE(exe);
   RunOptions options;
-  options.now = *config->asOf;
+  options.now = *bound.config->asOf;
   options.threads = threads;
-  DecisionRun run(*exe, *data, options);
+  DecisionRun run(*bound.exe, *data, options);
   REQUIRE(run.prepare(error));
   Collect all;
   RunSummary summary;

@@ -39,20 +39,11 @@ struct Compiled {
 // Compares the two ways on every customer.
 Compiled compareEvaluations(const std::string& rulesPath, const std::string& rulesText, const std::string& configPath) {
   INFO(rulesPath);
-  std::vector<Diagnostic> diags;
-  auto config = loadConfig(configPath, diags);
-  REQUIRE(config);
-  SourceFile source{rulesPath, rulesText.empty() ? readText(rulesPath) : rulesText};
-  auto compiled = compileRules(source, *config);
-  std::string messages;
-  for (const auto& d : compiled.diags) messages += d.message + "\n";
-  INFO(messages);
-  REQUIRE(compiled.program);
+  BoundRules bound = bindRules(rulesPath, rulesText, configPath);
+  const Config* config = bound.config.get();
+  const Dataset* data = bound.data.get();
+  const Executable* exe = bound.exe.get();
   std::string error;
-  auto data = loadDataset(*config, LoadOptions{}, error);
-  REQUIRE(data);
-  auto exe = Executable::bind(*compiled.program, *config, data->strings, {}, error);
-  REQUIRE(exe);
   RunOptions options;
   options.now = *config->asOf;
   DecisionRun run(*exe, *data, options);
@@ -62,7 +53,7 @@ Compiled compareEvaluations(const std::string& rulesPath, const std::string& rul
   context.population = &run.population();
   Evaluator compiledWay(*exe, *data, context), bytecodeWay(*exe, *data, context);
   bytecodeWay.useCompiled(false);
-  const Program& p = *compiled.program;
+  const Program& p = *bound.program;
   for (uint32_t c = 0; c < data->customerCount; ++c) {
     INFO("customer " << data->customerId(c));
     compiledWay.begin(c);
