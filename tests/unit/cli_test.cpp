@@ -113,8 +113,9 @@ TEST_CASE("a device or a pipe as the output is written in place, never replaced"
   // Before: the decisions were renamed over /dev/null, turning it into a regular file.
   std::string dir = tempDir("test"), out;
   REQUIRE(runCommand("mkfifo " + dir + "/pipe", out) == 0);
-  // A reader on the FIFO, as a shell pipeline would have.
-  REQUIRE(runCommand("(cat " + dir + "/pipe > " + dir + "/read.csv &) ; " + kBin +
+  // A reader on the FIFO, as a shell pipeline would have; given up after a while, so that a run
+  // that never opens the FIFO fails the test instead of hanging it.
+  REQUIRE(runCommand("(timeout 20 cat " + dir + "/pipe > " + dir + "/read.csv 2>/dev/null &) ; " + kBin +
                          " run tests/conformance/spec_example.rules --config tests/conformance/rekindle.yaml --out " + dir +
                          "/pipe --quiet && sleep 0.2",
                      out) == 0);
