@@ -5,6 +5,7 @@
 #include "event_test.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "rekindle/runtime/vm.h"
 
@@ -199,15 +200,27 @@ namespace {
 
 bool intLike(Kind k) { return k == Kind::Int || k == Kind::Time || k == Kind::Date || k == Kind::Duration; }
 
-// Bit k set where cells[k] `op` c holds, for k < count.
+// Bit k set where cells[k] `cmp` c holds, for k < count. A whole block compares into bytes first,
+// a loop the compiler vectorises, then packs them eight at a time: the multiply gathers the low bit
+// of each of a word's bytes into its top byte.
 template <class Cmp>
-uint64_t cellsWhere(const int64_t* cells, uint32_t count, int64_t c, Cmp cmp) {
+inline uint64_t cellsWhere(const int64_t* cells, uint32_t count, int64_t c, Cmp cmp) {
   uint64_t out = 0;
-  for (uint32_t k = 0; k < count; ++k) out |= uint64_t(cmp(cells[k], c)) << k;
+  if (count < 64) {
+    for (uint32_t k = 0; k < count; ++k) out |= uint64_t(cmp(cells[k], c)) << k;
+    return out;
+  }
+  uint8_t hit[64];
+  for (uint32_t k = 0; k < 64; ++k) hit[k] = cmp(cells[k], c);
+  for (uint32_t j = 0; j < 8; ++j) {
+    uint64_t bytes;
+    std::memcpy(&bytes, hit + 8 * j, 8);
+    out |= ((bytes * 0x0102040810204080ULL) >> 56) << (8 * j);
+  }
   return out;
 }
 
-uint64_t cellsWhere(Opcode op, const int64_t* cells, uint32_t count, int64_t c) {
+inline uint64_t cellsWhereOp(Opcode op, const int64_t* cells, uint32_t count, int64_t c) {
   switch (op) {
     case Opcode::Eq: return cellsWhere(cells, count, c, [](int64_t x, int64_t y) { return x == y; });
     case Opcode::Ne: return cellsWhere(cells, count, c, [](int64_t x, int64_t y) { return x != y; });
@@ -217,6 +230,22 @@ uint64_t cellsWhere(Opcode op, const int64_t* cells, uint32_t count, int64_t c) 
     case Opcode::Ge: return cellsWhere(cells, count, c, [](int64_t x, int64_t y) { return x >= y; });
     default: return 0;
   }
+}
+
+#if defined(__x86_64__)
+// The same with AVX2's four 64-bit compares at once, on the machines that have it (most since
+// 2013); the build targets the x86-64 baseline, whose SSE2 has no 64-bit compare.
+__attribute__((target("avx2"))) uint64_t cellsWhereAvx2(Opcode op, const int64_t* cells, uint32_t count, int64_t c) {
+  return cellsWhereOp(op, cells, count, c);
+}
+#endif
+
+uint64_t cellsWhere(Opcode op, const int64_t* cells, uint32_t count, int64_t c) {
+#if defined(__x86_64__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return cellsWhereAvx2(op, cells, count, c);
+#endif
+  return cellsWhereOp(op, cells, count, c);
 }
 
 // The same comparison with its operands swapped: `c < field` is `field > c`.
@@ -306,8 +335,7 @@ bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t beg
         const Column& column = data.events[x.index];
         uint64_t found = 0;
         for (uint32_t j = n.b; j < n.b + n.count; ++j)
-          found |= cellsWhere(column.payloads() + begin, count, reinterpret_cast<int64_t>(strings_[j]),
-                              [](int64_t cell, int64_t s) { return cell == s; });
+          found |= cellsWhere(Opcode::Eq, column.payloads() + begin, count, reinterpret_cast<int64_t>(strings_[j]));
         out = (wantFound ? found : ~found & all) & ~column.nullBits(begin, count);
         break;
       }
