@@ -1,6 +1,9 @@
 // Finding the event scans of a program: the bytecode shapes of event_scan.h.
 #include "event_scan.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "event_test.h"
 #include "rekindle/runtime/vm.h"
 
@@ -111,6 +114,75 @@ std::vector<EventScan> findEventScans(const Executable& exe, const std::vector<s
   ScanFinder finder(exe, tests);
   for (uint32_t c = 0; c < exe.program().chunks.size(); ++c) finder.chunk(c, scans);
   return scans;
+}
+
+EventSelections::EventSelections(const Executable& exe, const RunClock& clock, const Dataset& data, int threads) {
+  const Program& prog = exe.program();
+  std::vector<std::unique_ptr<EventTest>> tests(prog.chunks.size());
+  for (const auto& c : prog.chunks)
+    for (uint32_t insn : c.code)
+      if ((insnOp(insn) == Opcode::Filter || insnOp(insn) == Opcode::Streak) && insnA(insn) < tests.size() &&
+          !tests[insnA(insn)])
+        tests[insnA(insn)] = EventTest::compile(prog.chunks[insnA(insn)], exe, clock, data);
+  std::vector<uint32_t> conditions;
+  for (const EventScan& scan : findEventScans(exe, tests))
+    for (uint32_t c : scan.selections)
+      if (tests[c]->readsOnlyEvents() && std::find(conditions.begin(), conditions.end(), c) == conditions.end())
+        conditions.push_back(c);
+  bits_.resize(prog.chunks.size());
+  if (conditions.empty()) return;
+
+  const uint32_t events = data.eventBegin.empty() ? 0 : data.eventBegin.back();
+  const size_t words = (events + 63) / 64;
+  // One word more than the events need: copy() reads a word past the customer's last one.
+  for (uint32_t c : conditions) bits_[c].assign(words + 1, 0);
+  // Each part a range of whole words, its own: the threads share nothing they write.
+  const size_t parts = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(threads), words / 1024 + 1));
+  // A kind mismatch (forged bytecode) drops the condition: the passes then meet it per customer,
+  // where the expression falls back to bytecode and reports the fault.
+  std::vector<uint8_t> failed(parts * conditions.size(), 0);
+  auto part = [&](size_t t) {
+    std::vector<uint64_t> scratch;
+    // Every condition on a stretch of events before the next stretch, while its columns are in
+    // the cache: condition by condition over the whole export would read them from memory again.
+    constexpr size_t kStretch = 32;  // words
+    for (size_t w0 = words * t / parts, w1 = words * (t + 1) / parts; w0 < w1; w0 += kStretch) {
+      const uint32_t begin = static_cast<uint32_t>(w0 * 64);
+      const uint32_t end = static_cast<uint32_t>(std::min<size_t>(events, std::min(w1, w0 + kStretch) * 64));
+      for (size_t k = 0; k < conditions.size(); ++k)
+        if (!tests[conditions[k]]->select(data, 0, begin, end, bits_[conditions[k]].data() + w0, scratch))
+          failed[t * conditions.size() + k] = 1;
+    }
+  };
+  if (parts == 1) {
+    part(0);
+  } else {
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < parts; ++t) pool.emplace_back(part, t);
+    for (auto& t : pool) t.join();
+  }
+  for (size_t t = 0; t < parts; ++t)
+    for (size_t k = 0; k < conditions.size(); ++k)
+      if (failed[t * conditions.size() + k]) bits_[conditions[k]].clear();
+}
+
+void EventSelections::copy(uint32_t condition, uint32_t begin, uint32_t end, uint64_t* out) const {
+  const uint64_t* bits = bits_[condition].data();
+  const uint32_t shift = begin % 64;
+  const size_t words = (end - begin + 63) / 64;
+  for (size_t w = 0, i = begin / 64; w < words; ++w, ++i)
+    out[w] = shift ? bits[i] >> shift | bits[i + 1] << (64 - shift) : bits[i];
+  if ((end - begin) % 64) out[words - 1] &= (uint64_t(1) << ((end - begin) % 64)) - 1;
+}
+
+size_t EventSelections::conditions() const {
+  return static_cast<size_t>(std::count_if(bits_.begin(), bits_.end(), [](const auto& b) { return !b.empty(); }));
+}
+
+size_t EventSelections::bytes() const {
+  size_t n = 0;
+  for (const auto& b : bits_) n += b.size() * sizeof(uint64_t);
+  return n;
 }
 
 }  // namespace rekindle

@@ -29,8 +29,10 @@
 
 namespace rekindle {
 
+class Dataset;
 class Executable;
 class EventTest;
+struct RunClock;
 
 struct EventScan {
   uint32_t chunk = 0;
@@ -45,5 +47,26 @@ struct EventScan {
 // The scans of every chunk of `exe`'s program, in chunk and instruction order. `tests` are the
 // compiled where-conditions by chunk (null: the condition runs in bytecode).
 std::vector<EventScan> findEventScans(const Executable& exe, const std::vector<std::unique_ptr<EventTest>>& tests);
+
+// The scans' pure conditions that read only the events' own fields and run constants
+// (`kind == "purchase"`, `at >= now - 365d`), tested once for every event of the dataset before
+// the passes, 64 events at a time across customers, a bit per event and condition. Each pass
+// over a customer (the allocation passes, the decision pass) would otherwise test its events
+// again; it copies the customer's bits out instead. Read-only once built: the workers share it.
+class EventSelections {
+ public:
+  EventSelections(const Executable& exe, const RunClock& clock, const Dataset& data, int threads);
+
+  // Whether the condition (a chunk) was selected for every event.
+  bool has(uint32_t condition) const { return condition < bits_.size() && !bits_[condition].empty(); }
+  // The bits of events [begin, end) of a condition that has(): bit k of out[k / 64] is event
+  // begin + k; the bits past the last event are clear.
+  void copy(uint32_t condition, uint32_t begin, uint32_t end, uint64_t* out) const;
+  size_t conditions() const;
+  size_t bytes() const;
+
+ private:
+  std::vector<std::vector<uint64_t>> bits_;  // per chunk; empty when not selected here
+};
 
 }  // namespace rekindle

@@ -50,10 +50,11 @@ class EventTest {
 
   // Whether the condition reads a let: if not, its answer for an event depends on nothing else
   // the customer computes, and it cannot call back into the VM.
-  bool readsLets() const {
-    for (const Operand& o : operands_)
-      if (o.source == Operand::Source::Let) return true;
-    return false;
+  bool readsLets() const { return reads(Operand::Source::Let); }
+  // Whether the condition reads only the event's own fields and run constants: its answer for an
+  // event is the same whichever customer's pass tests it (EventSelections).
+  bool readsOnlyEvents() const {
+    return !reads(Operand::Source::Let) && !reads(Operand::Source::CustomerField);
   }
 
   struct Operand {
@@ -83,6 +84,11 @@ class EventTest {
     LetFn& let;
   };
 
+  bool reads(Operand::Source source) const {
+    for (const Operand& o : operands_)
+      if (o.source == source) return true;
+    return false;
+  }
   bool selectBlock(const Dataset& data, uint32_t customer, uint32_t begin, uint32_t count, uint64_t* bits) const;
 
   template <class LetFn>

@@ -439,7 +439,12 @@ const uint64_t* Evaluator::selection(uint32_t condition) {
   if (selectionGen_[condition] != gen_) {
     const uint32_t b = data_.eventBegin[customer_], e = data_.eventBegin[customer_ + 1];
     bits.resize((e - b + 63) / 64);
-    selectionOk_[condition] = eventTests_[condition]->select(data_, customer_, b, e, bits.data(), scratch_);
+    if (context_.selections && context_.selections->has(condition)) {
+      context_.selections->copy(condition, b, e, bits.data());
+      selectionOk_[condition] = 1;
+    } else {
+      selectionOk_[condition] = eventTests_[condition]->select(data_, customer_, b, e, bits.data(), scratch_);
+    }
     selectionGen_[condition] = gen_;
   }
   return selectionOk_[condition] ? bits.data() : nullptr;

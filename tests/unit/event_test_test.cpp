@@ -34,10 +34,14 @@ bool same(const Value& a, const Value& b) {
 struct Compiled {
   size_t conditions = 0;  // where-conditions compiled
   size_t scans = 0;       // list expressions run as event scans
+  size_t selected = 0;    // their conditions on events alone, selected up front
 };
 
-// Compares the two ways on every customer.
-Compiled compareEvaluations(const std::string& rulesPath, const std::string& rulesText, const std::string& configPath) {
+// Compares three ways on every customer: in bytecode; compiled, each customer's events selected
+// as its scans need them; and compiled with the run's selections made up front for every event
+// (EventSelections, on `threads` threads), as the passes of a run use them.
+Compiled compareEvaluations(const std::string& rulesPath, const std::string& rulesText, const std::string& configPath,
+                            int threads = 1) {
   INFO(rulesPath);
   BoundRules bound = bindRules(rulesPath, rulesText, configPath);
   const Config* config = bound.config.get();
@@ -46,35 +50,80 @@ Compiled compareEvaluations(const std::string& rulesPath, const std::string& rul
   std::string error;
   RunOptions options;
   options.now = *config->asOf;
+  options.threads = threads;
   DecisionRun run(*exe, *data, options);
   REQUIRE(run.prepare(error));  // the population statistics, for rules that use them
   RunContext context;
   context.clock = RunClock::at(options.now, config->zone);
   context.population = &run.population();
   Evaluator compiledWay(*exe, *data, context), bytecodeWay(*exe, *data, context);
+  Evaluator selectedWay(*exe, *data, run.context());
   bytecodeWay.useCompiled(false);
   const Program& p = *bound.program;
   for (uint32_t c = 0; c < data->customerCount; ++c) {
     INFO("customer " << data->customerId(c));
     compiledWay.begin(c);
+    selectedWay.begin(c);
     bytecodeWay.begin(c);
     for (uint32_t i = 0; i < p.lets.size(); ++i) {
       INFO("let " << p.lets[i].name);
-      REQUIRE(same(compiledWay.let(i), bytecodeWay.let(i)));
+      const Value expected = bytecodeWay.let(i);
+      REQUIRE(same(compiledWay.let(i), expected));
+      REQUIRE(same(selectedWay.let(i), expected));
     }
     for (uint32_t i = 0; i < p.segments.size(); ++i) {
       INFO("segment " << p.segments[i].name);
-      REQUIRE(same(compiledWay.segment(i), bytecodeWay.segment(i)));
+      const Value expected = bytecodeWay.segment(i);
+      REQUIRE(same(compiledWay.segment(i), expected));
+      REQUIRE(same(selectedWay.segment(i), expected));
     }
     for (TableKind k : {TableKind::Stage, TableKind::Channel, TableKind::Offer}) {
       if (!p.table(k).present) continue;
-      REQUIRE(same(compiledWay.decision(k), bytecodeWay.decision(k)));
+      const Value expected = bytecodeWay.decision(k);
+      REQUIRE(same(compiledWay.decision(k), expected));
+      REQUIRE(same(selectedWay.decision(k), expected));
       REQUIRE(compiledWay.decidedRow(k) == bytecodeWay.decidedRow(k));
+      REQUIRE(selectedWay.decidedRow(k) == bytecodeWay.decidedRow(k));
     }
     REQUIRE(compiledWay.fault() == bytecodeWay.fault());
+    REQUIRE(selectedWay.fault() == bytecodeWay.fault());
   }
   REQUIRE(bytecodeWay.compiledConditions() == compiledWay.compiledConditions());
-  return {compiledWay.compiledConditions(), compiledWay.eventScans()};
+  return {compiledWay.compiledConditions(), compiledWay.eventScans(), run.eventsSelected()};
+}
+
+// A config over customers with `counts[k]` events each (random kinds, amounts, channels,
+// quantities and times, seeded), written to `dir`; its path.
+std::string writeHistories(const std::string& dir, const std::vector<int>& counts) {
+  std::string config = readText(sourcePath("tests/conformance/rekindle.yaml"));
+  config.replace(config.find("data/customers.csv"), 18, dir + "/customers.csv");
+  config.replace(config.find("data/events.csv"), 15, dir + "/events.csv");
+  std::string customers = "customer_id,signup_at,email,phone,birthday,account_type,consent_email,consent_sms,"
+                          "consent_push,app_token,score,balance,tier,email_bounced,last_login\n";
+  std::string events = "customer_id,at,kind,amount,channel,opened,qty\n";
+  const char* kinds[] = {"purchase", "visit", "cart_add", "email_open", "refund"};
+  const char* channels[] = {"", "web", "store", "app"};
+  uint64_t seed = 42;
+  auto next = [&](uint64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % n;
+  };
+  const std::optional<int64_t> start = parseTime("2024-12-01T00:00:00+08:00", TimeZone());
+  int number = 0;
+  for (int n : counts) {
+    std::string id = "H" + std::to_string(number++);
+    customers += id + ",2024-01-01T00:00:00+08:00,a@b.c,,,b2c,true,false,,,,,web,,\n";
+    for (int k = 0; k < n; ++k) {
+      const int64_t at = *start + static_cast<int64_t>(next(700 * 86400));
+      events += fmt::format("{},{},{},{},{},,{}\n", id, formatTime(at, TimeZone()),
+                            kinds[next(5)], next(4) == 0 ? std::string() : std::to_string(next(200)),
+                            channels[next(4)], next(3) == 0 ? std::string() : std::to_string(1 + next(3)));
+    }
+  }
+  std::ofstream(dir + "/rekindle.yaml") << config;
+  std::ofstream(dir + "/customers.csv") << customers;
+  std::ofstream(dir + "/events.csv") << events;
+  return dir + "/rekindle.yaml";
 }
 
 }  // namespace
@@ -148,36 +197,10 @@ end
 }
 
 TEST_CASE("event scans agree with bytecode on long histories", "[vm][where]") {
-  // Customers with 0, 1, 63, 64, 65, 129 and 300 events: scans keep their bits in words of 64.
+  // Customers with 0, 1, 63, 64, 65, 129 and 300 events: scans keep their bits in words of 64, and
+  // the selections made up front start a customer's bits anywhere in a word.
   const std::string dir = tempDir("scans");
-  std::string config = readText(sourcePath("tests/conformance/rekindle.yaml"));
-  config.replace(config.find("data/customers.csv"), 18, dir + "/customers.csv");
-  config.replace(config.find("data/events.csv"), 15, dir + "/events.csv");
-  std::string customers = "customer_id,signup_at,email,phone,birthday,account_type,consent_email,consent_sms,"
-                          "consent_push,app_token,score,balance,tier,email_bounced,last_login\n";
-  std::string events = "customer_id,at,kind,amount,channel,opened,qty\n";
-  const char* kinds[] = {"purchase", "visit", "cart_add", "email_open", "refund"};
-  const char* channels[] = {"", "web", "store", "app"};
-  uint64_t seed = 42;
-  auto next = [&](uint64_t n) {
-    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (seed >> 33) % n;
-  };
-  const std::optional<int64_t> start = parseTime("2024-12-01T00:00:00+08:00", TimeZone());
-  int number = 0;
-  for (int n : {0, 1, 63, 64, 65, 129, 300}) {
-    std::string id = "H" + std::to_string(number++);
-    customers += id + ",2024-01-01T00:00:00+08:00,a@b.c,,,b2c,true,false,,,,,web,,\n";
-    for (int k = 0; k < n; ++k) {
-      const int64_t at = *start + static_cast<int64_t>(next(700 * 86400));
-      events += fmt::format("{},{},{},{},{},,{}\n", id, formatTime(at, TimeZone()),
-                            kinds[next(5)], next(4) == 0 ? std::string() : std::to_string(next(200)),
-                            channels[next(4)], next(3) == 0 ? std::string() : std::to_string(1 + next(3)));
-    }
-  }
-  std::ofstream(dir + "/rekindle.yaml") << config;
-  std::ofstream(dir + "/customers.csv") << customers;
-  std::ofstream(dir + "/events.csv") << events;
+  const std::string config = writeHistories(dir, {0, 1, 63, 64, 65, 129, 300});
   const std::string rules = R"(rules scans version 1
 param window = 400d
 let purchases = events where kind == "purchase"
@@ -207,6 +230,33 @@ stage
   new otherwise
 end
 )";
-  Compiled c = compareEvaluations(dir + "/scans.rules", rules, dir + "/rekindle.yaml");
+  Compiled c = compareEvaluations(dir + "/scans.rules", rules, config);
   CHECK(c.scans == 22);
+  // Ten conditions read the events alone: kind == "purchase", at >= now - window, amount > 50,
+  // qty > 1, kind != "visit", amount > 150, and at >= now - 200d and kind == "visit" twice each
+  // (n15 and n16 write their own); the five that read a let are tested per customer.
+  CHECK(c.selected == 10);
+}
+
+TEST_CASE("event selections made up front on two threads agree with bytecode", "[vm][where][threads]") {
+  // 3,000 customers, about 80,000 events: two parts of whole words, the second starting inside a
+  // customer's history.
+  const std::string dir = tempDir("selections");
+  std::vector<int> counts;
+  for (int k = 0; k < 3000; ++k) counts.push_back((k * 7919) % 54);
+  const std::string config = writeHistories(dir, counts);
+  const std::string rules = R"(rules selections version 1
+let purchases = events where kind == "purchase"
+let n01 = count(purchases where at >= now - 300d)
+let n02 = sum((events where kind in ["visit", "cart_add"] and channel != "web").qty)
+let n03 = max((purchases where amount > 100 or qty is null).at)
+let n04 = exists(events where not (kind == "refund") and amount <= 3)
+stage
+  active when n01 > 2 and n04
+  dormant when (n02 ?? 0) > 10 or n03 is null
+  new otherwise
+end
+)";
+  Compiled c = compareEvaluations(dir + "/selections.rules", rules, config, 2);
+  CHECK(c.selected == 5);
 }

@@ -114,6 +114,8 @@ class DecisionRun {
   const std::vector<BudgetUse>& budgets() const { return budgets_; }
 
   const RunContext& context() const { return context_; }
+  // How many where-conditions were tested up front for every event (EventSelections).
+  size_t eventsSelected() const;
   const Population& population() const { return population_; }
   bool isHoldout(uint32_t customer) const;
 
@@ -123,6 +125,8 @@ class DecisionRun {
   // Starts customer c on an evaluator: the tables allocated so far fixed to their rows and, with
   // `carried`, what earlier passes settled for the customer (Carry).
   void startCustomer(Evaluator& ev, uint32_t c, bool carried);
+  // Tests the scans' conditions on events alone for every event, once (EventSelections).
+  void selectEvents();
   bool prepareSteps(const MergedStats* merged, std::string& error);
   bool populationPass(const MergedStats* merged, StepStats* part, std::string& error);
   bool allocate(TableKind table, const MergedStats::Allocation* merged, StepStats* part, std::string& error);
@@ -144,6 +148,7 @@ class DecisionRun {
   std::vector<BudgetUse> budgets_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Carry> carry_;
+  std::unique_ptr<EventSelections> selections_;
   std::vector<StatsStep> plan_;
   size_t nextStep_ = 0;
 };

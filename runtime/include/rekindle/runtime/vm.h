@@ -29,12 +29,14 @@ class Population;
 struct PreviousDecisions;
 class EventTest;
 struct EventScan;
+class EventSelections;
 
 // What a run provides to evaluation besides the program and the data.
 struct RunContext {
   RunClock clock;
   const Population* population = nullptr;      // after the population pass
   const PreviousDecisions* previous = nullptr;  // with --previous
+  const EventSelections* selections = nullptr;  // the scans' conditions on events alone, tested up front
 };
 
 // A Program bound to one config and one run's string pool.
