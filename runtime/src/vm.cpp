@@ -496,6 +496,24 @@ Value Evaluator::setFault(const Chunk& c, size_t pc, const std::string& what) {
 }
 
 
+namespace {
+
+// Ints, times, dates and durations: of one kind, they compare as their integers, as compare() does.
+bool integral(Kind k) { return k == Kind::Int || k == Kind::Time || k == Kind::Date || k == Kind::Duration; }
+
+bool compareIntegral(Opcode op, int64_t x, int64_t y) {
+  switch (op) {
+    case Opcode::Eq: return x == y;
+    case Opcode::Ne: return x != y;
+    case Opcode::Lt: return x < y;
+    case Opcode::Le: return x <= y;
+    case Opcode::Gt: return x > y;
+    default: return x >= y;
+  }
+}
+
+}  // namespace
+
 #define CASE(name) case Opcode::name:
 #define NEXT break
 #define FAULT(msg)                                      \
@@ -664,6 +682,11 @@ Value Evaluator::execute(int32_t chunkIndex, int64_t element) {
       }
       CASE(Eq) CASE(Ne) CASE(Lt) CASE(Le) CASE(Gt) CASE(Ge) {
         const Value x = sp[-2], y = sp[-1];
+        if (x.tag == y.tag && integral(x.tag)) {  // most comparisons in rules: inline
+          --sp;
+          sp[-1] = Value::boolean(compareIntegral(insnOp(insn), x.i, y.i));
+          NEXT;
+        }
         auto r = compare(insnOp(insn), x, y);
         if (!r) {
           bool eq = insnOp(insn) == Opcode::Eq || insnOp(insn) == Opcode::Ne;
