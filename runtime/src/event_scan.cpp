@@ -118,12 +118,7 @@ std::vector<EventScan> findEventScans(const Executable& exe, const std::vector<s
 
 EventSelections::EventSelections(const Executable& exe, const RunClock& clock, const Dataset& data, int threads) {
   const Program& prog = exe.program();
-  std::vector<std::unique_ptr<EventTest>> tests(prog.chunks.size());
-  for (const auto& c : prog.chunks)
-    for (uint32_t insn : c.code)
-      if ((insnOp(insn) == Opcode::Filter || insnOp(insn) == Opcode::Streak) && insnA(insn) < tests.size() &&
-          !tests[insnA(insn)])
-        tests[insnA(insn)] = EventTest::compile(prog.chunks[insnA(insn)], exe, clock, data);
+  const std::vector<std::unique_ptr<EventTest>> tests = EventTest::compileAll(exe, clock, data);
   std::vector<uint32_t> conditions;
   for (const EventScan& scan : findEventScans(exe, tests))
     for (uint32_t c : scan.selections)
@@ -177,12 +172,6 @@ void EventSelections::copy(uint32_t condition, uint32_t begin, uint32_t end, uin
 
 size_t EventSelections::conditions() const {
   return static_cast<size_t>(std::count_if(bits_.begin(), bits_.end(), [](const auto& b) { return !b.empty(); }));
-}
-
-size_t EventSelections::bytes() const {
-  size_t n = 0;
-  for (const auto& b : bits_) n += b.size() * sizeof(uint64_t);
-  return n;
 }
 
 }  // namespace rekindle

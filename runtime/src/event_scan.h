@@ -50,7 +50,7 @@ std::vector<EventScan> findEventScans(const Executable& exe, const std::vector<s
 
 // The scans' pure conditions that read only the events' own fields and run constants
 // (`kind == "purchase"`, `at >= now - 365d`), tested once for every event of the dataset before
-// the passes, 64 events at a time across customers, a bit per event and condition. Each pass
+// the passes, across customers, a bit per event and condition. Each pass
 // over a customer (the allocation passes, the decision pass) would otherwise test its events
 // again; it copies the customer's bits out instead. Read-only once built: the workers share it.
 class EventSelections {
@@ -63,7 +63,6 @@ class EventSelections {
   // begin + k; the bits past the last event are clear.
   void copy(uint32_t condition, uint32_t begin, uint32_t end, uint64_t* out) const;
   size_t conditions() const;
-  size_t bytes() const;
 
  private:
   std::vector<std::vector<uint64_t>> bits_;  // per chunk; empty when not selected here

@@ -198,8 +198,6 @@ class EventTestCompiler {
 
 namespace {
 
-bool intLike(Kind k) { return k == Kind::Int || k == Kind::Time || k == Kind::Date || k == Kind::Duration; }
-
 // Bit k set where cells[k] `cmp` c holds, for k < count. A whole block compares into bytes first,
 // a loop the compiler vectorises, then packs them eight at a time: the multiply gathers the low bit
 // of each of a word's bytes into its top byte.
@@ -302,7 +300,7 @@ bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t beg
         const Operand& field = xEvent ? x : y;
         const Column& column = data.events[field.index];
         const Value other = xEvent ? value(y, begin) : value(x, begin);
-        if (n.shape == Node::Shape::Compare && xEvent != yEvent && intLike(column.kind()) &&
+        if (n.shape == Node::Shape::Compare && xEvent != yEvent && integral(column.kind()) &&
             (other.isNull() || other.tag == column.kind())) {
           if (other.isNull()) break;  // a comparison with null is false
           out = cellsWhere(xEvent ? n.op : mirrored(n.op), column.payloads() + begin, count, other.i) &
@@ -361,6 +359,20 @@ std::unique_ptr<EventTest> EventTest::compile(const Chunk& chunk, const Executab
   EventTestCompiler compiler(chunk, exe, clock, data, *test);
   if (!compiler.run()) return nullptr;
   return test;
+}
+
+std::vector<std::unique_ptr<EventTest>> EventTest::compileAll(const Executable& exe, const RunClock& clock,
+                                                              const Dataset& data) {
+  const Program& prog = exe.program();
+  std::vector<std::unique_ptr<EventTest>> tests(prog.chunks.size());
+  std::vector<uint8_t> seen(prog.chunks.size(), 0);  // a condition compiled, or found not to compile
+  for (const auto& c : prog.chunks)
+    for (uint32_t insn : c.code)
+      if ((insnOp(insn) == Opcode::Filter || insnOp(insn) == Opcode::Streak) && !seen[insnA(insn)]) {
+        seen[insnA(insn)] = 1;
+        tests[insnA(insn)] = compile(prog.chunks[insnA(insn)], exe, clock, data);
+      }
+  return tests;
 }
 
 }  // namespace rekindle

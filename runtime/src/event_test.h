@@ -32,6 +32,10 @@ class EventTest {
   // `data` is the run's: its string pool makes string equality a pointer compare.
   static std::unique_ptr<EventTest> compile(const Chunk& chunk, const Executable& exe, const RunClock& clock,
                                             const Dataset& data);
+  // The tests of every where-condition of the program (the chunks Filter and Streak run per
+  // event), by chunk: null for the other chunks and the conditions that run in bytecode.
+  static std::vector<std::unique_ptr<EventTest>> compileAll(const Executable& exe, const RunClock& clock,
+                                                            const Dataset& data);
 
   // The condition for one event of `customer`. `let(i)` gives let i's value (memoised by the
   // caller); it is only called when the condition reaches that let, as in bytecode.

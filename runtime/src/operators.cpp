@@ -98,7 +98,7 @@ bool comparable(const Value& a, const Value& b) {
   return orderable(a, b) || (a.tag == b.tag && a.tag != Kind::List && a.tag != Kind::Event);
 }
 
-std::optional<bool> compare(Opcode op, const Value& x, const Value& y) {
+std::optional<bool> compareMixed(Opcode op, const Value& x, const Value& y) {
   if (x.isNull() || y.isNull()) return false;  // a comparison with null is false, != included
   switch (op) {
     case Opcode::Eq: case Opcode::Ne: {

@@ -16,9 +16,30 @@ std::optional<Value> arith(Opcode op, const Value& a, const Value& b);
 bool orderable(const Value& a, const Value& b);
 bool comparable(const Value& a, const Value& b);
 
+// Ints, times, dates and durations: of one kind, they compare as their integers.
+inline bool integral(Kind k) { return k == Kind::Int || k == Kind::Time || k == Kind::Date || k == Kind::Duration; }
+
+// Eq, Ne, Lt, Le, Gt, Ge on two integers.
+inline bool compareIntegral(Opcode op, int64_t x, int64_t y) {
+  switch (op) {
+    case Opcode::Eq: return x == y;
+    case Opcode::Ne: return x != y;
+    case Opcode::Lt: return x < y;
+    case Opcode::Le: return x <= y;
+    case Opcode::Gt: return x > y;
+    default: return x >= y;
+  }
+}
+
+// compare() for the values that are not two integrals of one kind.
+std::optional<bool> compareMixed(Opcode op, const Value& x, const Value& y);
+
 // Eq, Ne, Lt, Le, Gt, Ge: false when either side is null (SPEC §3.5); nullopt when the tags
-// cannot be compared.
-std::optional<bool> compare(Opcode op, const Value& x, const Value& y);
+// cannot be compared. Most comparisons in rules are of two integrals, inline here.
+inline std::optional<bool> compare(Opcode op, const Value& x, const Value& y) {
+  if (x.tag == y.tag && integral(x.tag)) return compareIntegral(op, x.i, y.i);
+  return compareMixed(op, x, y);
+}
 
 // In, NotIn: false when x is null; nullopt when `list` is not a list.
 std::optional<bool> member(Opcode op, const Value& x, const Value& list);

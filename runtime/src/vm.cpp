@@ -257,11 +257,7 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   customerPopulation_.population = context.population;
   native_.population = context.population ? &customerPopulation_ : nullptr;
   // The where-conditions (the chunks Filter and Streak run per event), compiled once.
-  eventTests_.resize(prog_.chunks.size());
-  for (const auto& c : prog_.chunks)
-    for (uint32_t insn : c.code)
-      if ((insnOp(insn) == Opcode::Filter || insnOp(insn) == Opcode::Streak) && !eventTests_[insnA(insn)])
-        eventTests_[insnA(insn)] = EventTest::compile(prog_.chunks[insnA(insn)], exe_, clock_, data_);
+  eventTests_ = EventTest::compileAll(exe_, clock_, data_);
   // The list expressions over the events that run as scans, each marked in a copy of its chunk.
   scans_ = findEventScans(exe_, eventTests_);
   scanCode_.resize(prog_.chunks.size());
@@ -496,24 +492,6 @@ Value Evaluator::setFault(const Chunk& c, size_t pc, const std::string& what) {
 }
 
 
-namespace {
-
-// Ints, times, dates and durations: of one kind, they compare as their integers, as compare() does.
-bool integral(Kind k) { return k == Kind::Int || k == Kind::Time || k == Kind::Date || k == Kind::Duration; }
-
-bool compareIntegral(Opcode op, int64_t x, int64_t y) {
-  switch (op) {
-    case Opcode::Eq: return x == y;
-    case Opcode::Ne: return x != y;
-    case Opcode::Lt: return x < y;
-    case Opcode::Le: return x <= y;
-    case Opcode::Gt: return x > y;
-    default: return x >= y;
-  }
-}
-
-}  // namespace
-
 #define CASE(name) case Opcode::name:
 #define NEXT break
 #define FAULT(msg)                                      \
@@ -682,11 +660,6 @@ Value Evaluator::execute(int32_t chunkIndex, int64_t element) {
       }
       CASE(Eq) CASE(Ne) CASE(Lt) CASE(Le) CASE(Gt) CASE(Ge) {
         const Value x = sp[-2], y = sp[-1];
-        if (x.tag == y.tag && integral(x.tag)) {  // most comparisons in rules: inline
-          --sp;
-          sp[-1] = Value::boolean(compareIntegral(insnOp(insn), x.i, y.i));
-          NEXT;
-        }
         auto r = compare(insnOp(insn), x, y);
         if (!r) {
           bool eq = insnOp(insn) == Opcode::Eq || insnOp(insn) == Opcode::Ne;
