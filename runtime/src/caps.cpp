@@ -5,51 +5,45 @@
 
 namespace rekindle {
 
-namespace {
-
-// Start of the local period containing `now`, and the start of the next one.
-std::pair<int64_t, int64_t> calendarPeriod(CalendarUnit unit, int64_t now, const TimeZone& zone) {
-  int64_t day = floorDiv(zone.toLocal(now), kSecondsPerDay);
-  int64_t first = day, next = day + 1;
-  if (unit == CalendarUnit::Week) {
-    first = day - (isoWeekday(day) - 1);  // weeks start on Monday
-    next = first + 7;
-  } else if (unit == CalendarUnit::Month) {
-    CivilDate c = civilFromDays(day);
-    first = daysFromCivil(c.year, c.month, 1);
-    next = c.month == 12 ? daysFromCivil(c.year + 1, 1, 1) : daysFromCivil(c.year, c.month + 1, 1);
+CalendarPeriods::CalendarPeriods(int64_t now, const TimeZone& zone) {
+  const int64_t day = floorDiv(zone.toLocal(now), kSecondsPerDay);
+  const int64_t monday = day - (isoWeekday(day) - 1);  // weeks start on Monday
+  const CivilDate c = civilFromDays(day);
+  const int64_t first[4] = {0, day, monday, daysFromCivil(c.year, c.month, 1)};
+  const int64_t next[4] = {0, day + 1, monday + 7,
+                           c.month == 12 ? daysFromCivil(c.year + 1, 1, 1) : daysFromCivil(c.year, c.month + 1, 1)};
+  for (int u = 1; u < 4; ++u) {
+    start_[u] = zone.localDayStart(first[u]);
+    next_[u] = zone.localDayStart(next[u]);
   }
-  return {zone.localDayStart(first), zone.localDayStart(next)};
 }
 
-}  // namespace
-
-WindowCheck checkWindow(const CapWindow& w, const std::vector<int64_t>& contacts, int64_t now, const TimeZone& zone) {
+WindowCheck checkWindow(const CapWindow& w, const int64_t* first, const int64_t* last, int64_t now,
+                        const CalendarPeriods& periods) {
   WindowCheck r;
   r.eligibleAt = now;
   // Contacts up to now, oldest first.
-  auto end = std::upper_bound(contacts.begin(), contacts.end(), now);
+  const int64_t* end = std::upper_bound(first, last, now);
   if (w.unit == CalendarUnit::None) {
-    auto begin = std::upper_bound(contacts.begin(), end, now - w.seconds);  // c > now - W
+    const int64_t* begin = std::upper_bound(first, end, now - w.seconds);  // c > now - W
     r.count = end - begin;
     r.full = r.count >= w.count;
     // The window admits one more once the oldest (count - limit + 1) contacts have left it:
     // contact c leaves at c + W.
     if (r.full) r.eligibleAt = *(begin + (r.count - w.count)) + w.seconds;
   } else {
-    auto [start, next] = calendarPeriod(w.unit, now, zone);
-    auto begin = std::lower_bound(contacts.begin(), end, start);  // c >= start of the period
+    const int64_t* begin = std::lower_bound(first, end, periods.start(w.unit));  // c >= start of the period
     r.count = end - begin;
     r.full = r.count >= w.count;
-    if (r.full) r.eligibleAt = next;
+    if (r.full) r.eligibleAt = periods.next(w.unit);
   }
   return r;
 }
 
-bool countsInWindow(const CapWindow& w, int64_t c, int64_t now, const TimeZone& zone) {
+bool countsInWindow(const CapWindow& w, int64_t c, int64_t now, const CalendarPeriods& periods) {
   if (c > now) return false;
   if (w.unit == CalendarUnit::None) return c > now - w.seconds;
-  return c >= calendarPeriod(w.unit, now, zone).first;
+  return c >= periods.start(w.unit);
 }
 
 std::string windowText(const CapWindow& w) {

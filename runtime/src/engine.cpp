@@ -43,7 +43,7 @@ struct DecisionRun::Worker {
   std::vector<int> rows;                              // scratch for the allocation passes
   Decision probe;
   std::vector<const CapRule*> capRules;               // scratch for caps
-  std::vector<int64_t> channelContacts, allContacts;
+  std::vector<int64_t> channelContacts;
 };
 
 namespace {
@@ -189,6 +189,12 @@ DecisionRun::DecisionRun(const Executable& exe, const Dataset& data, const RunOp
   if (options_.threads < 1) options_.threads = 1;
   allocated_.resize(kTableCount);
   fullRow_.resize(kTableCount);
+  for (const TimeZone& zone : data_.zones) periods_.emplace_back(context_.clock.now, zone);
+  periods_.emplace_back(context_.clock.now, exe_.config().zone);
+  for (const CapRule& r : exe_.program().caps) {
+    capTexts_.emplace_back();
+    for (const CapWindow& win : r.windows) capTexts_.back().push_back(r.text + " " + windowText(win));
+  }
 }
 
 DecisionRun::~DecisionRun() = default;
@@ -756,31 +762,38 @@ void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d, std:
     if (r.channel == -1 && (r.condition < 0 || ev.runChunk(r.condition).isTrue())) rules.push_back(&r);
   if (rules.empty()) return;
 
-  int configChannel = exe_.configChannel(ch);
-  w.channelContacts.clear();
-  w.allContacts.clear();
-  for (uint32_t k = data_.contactBegin[c]; k < data_.contactBegin[c + 1]; ++k) {
-    w.allContacts.push_back(data_.contactTime[k]);
-    if (data_.contactChannel[k] == configChannel) w.channelContacts.push_back(data_.contactTime[k]);
+  // The customer's contacts, oldest first; the chosen channel's are copied out only when one of
+  // its caps applies.
+  const int64_t* all = data_.contactTime.data() + data_.contactBegin[c];
+  const int64_t* allEnd = data_.contactTime.data() + data_.contactBegin[c + 1];
+  if (rules.front()->channel == ch) {
+    const int configChannel = exe_.configChannel(ch);
+    w.channelContacts.clear();
+    for (uint32_t k = data_.contactBegin[c]; k < data_.contactBegin[c + 1]; ++k)
+      if (data_.contactChannel[k] == configChannel) w.channelContacts.push_back(data_.contactTime[k]);
   }
-  const TimeZone& zone = data_.zoneOf(c, exe_.config().zone);
+  const CalendarPeriods& periods =
+      periods_[data_.customerZone.empty() || data_.customerZone[c] < 0 ? data_.zones.size() : data_.customerZone[c]];
   const int64_t now = context_.clock.now;
   // The binding cap is the full window that stays full longest: it decides next_eligible_at.
   int64_t eligible = now;
   for (const CapRule* r : rules) {
-    const std::vector<int64_t>& contacts = r->channel == -1 ? w.allContacts : w.channelContacts;
-    for (const CapWindow& win : r->windows) {
-      WindowCheck check = checkWindow(win, contacts, now, zone);
+    const bool any = r->channel == -1;
+    const int64_t* first = any ? all : w.channelContacts.data();
+    const int64_t* last = any ? allEnd : first + w.channelContacts.size();
+    for (size_t k = 0; k < r->windows.size(); ++k) {
+      const CapWindow& win = r->windows[k];
+      WindowCheck check = checkWindow(win, first, last, now, periods);
       if (report) {
         CapWindowReport line{r->text, windowText(win), check.count, win.count, check.full, check.eligibleAt, {}};
-        for (int64_t t : contacts)
-          if (countsInWindow(win, t, now, zone)) line.counted.push_back(t);
+        for (const int64_t* t = first; t != last; ++t)
+          if (countsInWindow(win, *t, now, periods)) line.counted.push_back(*t);
         report->push_back(std::move(line));
       }
       if (!check.full) continue;
       if (d.suppressedBy.empty() || check.eligibleAt > eligible) {
         eligible = check.eligibleAt;
-        d.suppressedBy = r->text + " " + windowText(win);
+        d.suppressedBy = capTexts_[r - p.caps.data()][k];
       }
     }
   }

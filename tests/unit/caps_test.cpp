@@ -11,6 +11,10 @@ namespace {
 int64_t at(const char* iso) { return *parseTime(iso, TimeZone()); }
 CapWindow rolling(int64_t n, int64_t seconds) { return CapWindow{n, seconds, CalendarUnit::None}; }
 CapWindow calendar(int64_t n, CalendarUnit u) { return CapWindow{n, 0, u}; }
+// One window over these contacts at `now`, with the zone's calendar periods at `now`.
+WindowCheck check(const CapWindow& w, const std::vector<int64_t>& contacts, int64_t now, const TimeZone& zone) {
+  return checkWindow(w, contacts.data(), contacts.data() + contacts.size(), now, CalendarPeriods(now, zone));
+}
 const TimeZone& paris() {
   static TimeZone z = *TimeZone::locate("Europe/Paris");
   return z;
@@ -21,30 +25,30 @@ TEST_CASE("rolling windows count t - W < c <= t", "[caps]") {
   const int64_t now = at("2026-11-23T09:00:00Z");
   const int64_t week = 7 * 86400;
   SECTION("a contact exactly one window ago has left it") {
-    WindowCheck r = checkWindow(rolling(1, week), {now - week}, now, TimeZone());
+    WindowCheck r = check(rolling(1, week), {now - week}, now, TimeZone());
     CHECK(r.count == 0);
     CHECK_FALSE(r.full);
     CHECK(r.eligibleAt == now);
   }
   SECTION("one second later it still counts, and leaves exactly W after it was made") {
-    WindowCheck r = checkWindow(rolling(1, week), {now - week + 1}, now, TimeZone());
+    WindowCheck r = check(rolling(1, week), {now - week + 1}, now, TimeZone());
     CHECK(r.count == 1);
     CHECK(r.full);
     CHECK(r.eligibleAt == now + 1);
   }
   SECTION("a contact at now counts; one after now does not") {
-    CHECK(checkWindow(rolling(1, week), {now}, now, TimeZone()).full);
-    CHECK_FALSE(checkWindow(rolling(1, week), {now + 1}, now, TimeZone()).full);
+    CHECK(check(rolling(1, week), {now}, now, TimeZone()).full);
+    CHECK_FALSE(check(rolling(1, week), {now + 1}, now, TimeZone()).full);
   }
   SECTION("2 per 7d with three contacts: eligible when the two oldest have left") {
     int64_t c1 = now - 6 * 86400, c2 = now - 2 * 86400, c3 = now - 3600;
-    WindowCheck r = checkWindow(rolling(2, week), {c1, c2, c3}, now, TimeZone());
+    WindowCheck r = check(rolling(2, week), {c1, c2, c3}, now, TimeZone());
     CHECK(r.count == 3);
     CHECK(r.full);
     // At t = c2 + 7d only c3 is left in (t - 7d, t]: one contact, room for one more.
     CHECK(r.eligibleAt == c2 + week);
-    CHECK_FALSE(checkWindow(rolling(2, week), {c1, c2, c3}, r.eligibleAt, TimeZone()).full);
-    CHECK(checkWindow(rolling(2, week), {c1, c2, c3}, r.eligibleAt - 1, TimeZone()).full);
+    CHECK_FALSE(check(rolling(2, week), {c1, c2, c3}, r.eligibleAt, TimeZone()).full);
+    CHECK(check(rolling(2, week), {c1, c2, c3}, r.eligibleAt - 1, TimeZone()).full);
   }
   CHECK(windowText(rolling(2, week)) == "2 per 7d");
 }
@@ -54,31 +58,31 @@ TEST_CASE("calendar windows start at local midnight, Monday and the 1st", "[caps
   const int64_t now = at("2026-11-25T10:00:00+01:00");  // Wednesday
   SECTION("day") {
     int64_t midnight = at("2026-11-25T00:00:00+01:00");
-    CHECK(checkWindow(calendar(1, CalendarUnit::Day), {midnight}, now, paris()).full);
-    CHECK_FALSE(checkWindow(calendar(1, CalendarUnit::Day), {midnight - 1}, now, paris()).full);
-    CHECK(checkWindow(calendar(1, CalendarUnit::Day), {midnight}, now, paris()).eligibleAt == at("2026-11-26T00:00:00+01:00"));
+    CHECK(check(calendar(1, CalendarUnit::Day), {midnight}, now, paris()).full);
+    CHECK_FALSE(check(calendar(1, CalendarUnit::Day), {midnight - 1}, now, paris()).full);
+    CHECK(check(calendar(1, CalendarUnit::Day), {midnight}, now, paris()).eligibleAt == at("2026-11-26T00:00:00+01:00"));
     // The same instant is another day in UTC: midnight Paris is 23:00Z the day before.
-    CHECK_FALSE(checkWindow(calendar(1, CalendarUnit::Day), {midnight}, now, TimeZone()).full);
+    CHECK_FALSE(check(calendar(1, CalendarUnit::Day), {midnight}, now, TimeZone()).full);
   }
   SECTION("week (Monday)") {
     int64_t monday = at("2026-11-23T00:00:00+01:00");
-    WindowCheck r = checkWindow(calendar(2, CalendarUnit::Week), {monday, monday + 3600}, now, paris());
+    WindowCheck r = check(calendar(2, CalendarUnit::Week), {monday, monday + 3600}, now, paris());
     CHECK(r.full);
     CHECK(r.eligibleAt == at("2026-11-30T00:00:00+01:00"));
-    CHECK_FALSE(checkWindow(calendar(2, CalendarUnit::Week), {monday - 1, monday + 3600}, now, paris()).full);
+    CHECK_FALSE(check(calendar(2, CalendarUnit::Week), {monday - 1, monday + 3600}, now, paris()).full);
   }
   SECTION("month, across a change of offset") {
     // 1 October 2026 is in summer time (UTC+2); 1 November in winter time (UTC+1).
     int64_t now2 = at("2026-10-31T23:30:00+01:00");
     int64_t first = at("2026-10-01T00:00:00+02:00");
-    WindowCheck r = checkWindow(calendar(1, CalendarUnit::Month), {first}, now2, paris());
+    WindowCheck r = check(calendar(1, CalendarUnit::Month), {first}, now2, paris());
     CHECK(r.full);
     CHECK(r.eligibleAt == at("2026-11-01T00:00:00+01:00"));
-    CHECK_FALSE(checkWindow(calendar(1, CalendarUnit::Month), {first - 1}, now2, paris()).full);
+    CHECK_FALSE(check(calendar(1, CalendarUnit::Month), {first - 1}, now2, paris()).full);
   }
   SECTION("December rolls over to January") {
     int64_t now3 = at("2026-12-15T12:00:00+01:00");
-    CHECK(checkWindow(calendar(1, CalendarUnit::Month), {now3 - 60}, now3, paris()).eligibleAt == at("2027-01-01T00:00:00+01:00"));
+    CHECK(check(calendar(1, CalendarUnit::Month), {now3 - 60}, now3, paris()).eligibleAt == at("2027-01-01T00:00:00+01:00"));
   }
   CHECK(windowText(calendar(1, CalendarUnit::Month)) == "1 per calendar month");
 }

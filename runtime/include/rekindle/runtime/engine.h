@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "rekindle/runtime/caps.h"
 #include "rekindle/runtime/dataset.h"
 #include "rekindle/runtime/population.h"
 #include "rekindle/runtime/previous.h"
@@ -149,6 +150,10 @@ class DecisionRun {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Carry> carry_;
   std::unique_ptr<EventSelections> selections_;
+  // The caps' calendar periods at the run's time, per time zone of the dataset (the config's zone
+  // last), and each cap window's suppressed_by text ("cap email 2 per 7d"), per cap and window.
+  std::vector<CalendarPeriods> periods_;
+  std::vector<std::vector<std::string>> capTexts_;
   std::vector<StatsStep> plan_;
   size_t nextStep_ = 0;
 };
