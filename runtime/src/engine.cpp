@@ -811,16 +811,7 @@ void DecisionRun::decideCustomer(Worker& w, uint32_t c, Decision& d, bool carrie
   const Program& p = exe_.program();
   Evaluator& ev = *w.ev;
   startCustomer(ev, c, carried);
-  // Cleared in place: the segments' and the suppression's buffers are kept for the next customer.
-  std::vector<uint8_t> segments = std::move(d.segments);
-  std::string suppressedBy = std::move(d.suppressedBy), transition = std::move(d.transition);
-  d = Decision();
-  d.segments = std::move(segments);
-  d.suppressedBy = std::move(suppressedBy);
-  d.suppressedBy.clear();
-  d.transition = std::move(transition);
-  d.transition.clear();
-  d.customer = c;
+  d.reset(c);
   for (uint8_t t : p.decisionOrder) ev.decision(static_cast<TableKind>(t));
   for (int t = 0; t < kTableCount; ++t) {
     if (!p.tables[t].present) continue;

@@ -34,6 +34,20 @@ struct Decision {
   std::string transition;               // "at_risk->dormant"; "->new" for a customer new since the previous run
   int row[kTableCount] = {-1, -1, -1};  // the row that decided each table
   int fullRow[kTableCount] = {-1, -1, -1};  // a limited row the customer qualified for but whose budget was full
+
+  // Empty again, for the next customer, keeping the buffers of the segments and strings (every
+  // segment is written again). A new field is reset here too.
+  void reset(uint32_t c) {
+    customer = c;
+    stage = channel = offer = Value::null();
+    send = false;
+    sendAt.reset();
+    suppressedBy.clear();
+    nextEligibleAt.reset();
+    holdout = false;
+    transition.clear();
+    for (int t = 0; t < kTableCount; ++t) row[t] = fullRow[t] = -1;
+  }
 };
 
 // Receives decisions in input order. A sink that formats rows itself may do so on the worker
