@@ -263,6 +263,7 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   scanCode_.resize(prog_.chunks.size());
   for (const auto& c : prog_.chunks) scanCode_[&c - prog_.chunks.data()] = c.code;
   for (uint32_t k = 0; k < scans_.size(); ++k) scanCode_[scans_[k].chunk][scans_[k].start] = kScan | (k << 8);
+  scanKept_.resize(scans_.size());
   selection_.resize(prog_.chunks.size());
   selectionGen_.assign(prog_.chunks.size(), 0);
   selectionOk_.assign(prog_.chunks.size(), 0);
@@ -450,24 +451,43 @@ std::optional<Value> Evaluator::scan(uint32_t s) {
   const EventScan& sc = scans_[s];
   const uint32_t begin = data_.eventBegin[customer_], end = data_.eventBegin[customer_ + 1];
   const size_t words = (end - begin + 63) / 64;
-  for (uint32_t condition : sc.selections)
-    if (!selection(condition)) return std::nullopt;  // forged bytecode: the expression runs in bytecode
-  // Word w of the events every pure condition keeps. Read from the selections, which stay as they
-  // are for the customer: the last condition may compute a let that runs scans of its own.
-  auto kept = [&](size_t w) {
-    uint64_t bits = w + 1 < words || (end - begin) % 64 == 0 ? ~uint64_t(0) : (uint64_t(1) << ((end - begin) % 64)) - 1;
-    for (uint32_t condition : sc.selections) bits &= selection(condition)[w];
-    return bits;
-  };
-  if (sc.last < 0 && (sc.reduction == Reduction::Count || sc.reduction == Reduction::Exists)) {
-    int64_t n = 0;
-    for (size_t w = 0; w < words; ++w) n += __builtin_popcountll(kept(w));
-    return sc.reduction == Reduction::Count ? Value::integer(n) : Value::boolean(n > 0);
+  std::vector<uint64_t>& kept = scanKept_[s];
+  kept.assign(words, ~uint64_t(0));
+  if ((end - begin) % 64 != 0) kept.back() = (uint64_t(1) << ((end - begin) % 64)) - 1;
+  for (uint32_t condition : sc.selections) {
+    const uint64_t* bits = selection(condition);
+    if (!bits) return std::nullopt;  // forged bytecode: the expression runs in bytecode
+    for (size_t w = 0; w < words; ++w) kept[w] &= bits[w];
+  }
+  if (sc.last < 0) {
+    if (sc.reduction == Reduction::Count || sc.reduction == Reduction::Exists) {
+      int64_t n = 0;
+      for (size_t w = 0; w < words; ++w) n += __builtin_popcountll(kept[w]);
+      return sc.reduction == Reduction::Count ? Value::integer(n) : Value::boolean(n > 0);
+    }
+    // A customer's events are in time order: the first or last of them, and the earliest or latest
+    // of their times (field 0, never null), is the first or last event kept.
+    const bool time = sc.field == 0;
+    const bool earliest = sc.reduction == Reduction::First || (time && sc.reduction == Reduction::Min);
+    const bool latest = sc.reduction == Reduction::Last || (time && sc.reduction == Reduction::Max);
+    if (earliest || latest) {
+      int64_t at = -1;
+      if (earliest) {
+        for (size_t w = 0; w < words && at < 0; ++w)
+          if (kept[w]) at = static_cast<int64_t>(w * 64 + __builtin_ctzll(kept[w]));
+      } else {
+        for (size_t w = words; w-- > 0 && at < 0;)
+          if (kept[w]) at = static_cast<int64_t>(w * 64 + 63 - __builtin_clzll(kept[w]));
+      }
+      if (at < 0) return Value::null();
+      const uint32_t event = begin + static_cast<uint32_t>(at);
+      return sc.field >= 0 ? data_.events[sc.field].get(event) : Value::event(event);
+    }
   }
   Reducer acc(sc.reduction);
   ListObj* out = sc.reduction == Reduction::None ? arena_.newList() : nullptr;
   for (size_t w = 0; w < words; ++w) {
-    for (uint64_t bits = kept(w); bits; bits &= bits - 1) {
+    for (uint64_t bits = kept[w]; bits; bits &= bits - 1) {
       const uint32_t event = begin + static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits));
       // The last condition as its Filter would test it: on the events the others keep, in order.
       if (sc.last >= 0) {

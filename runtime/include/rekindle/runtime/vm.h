@@ -198,6 +198,9 @@ class Evaluator {
   std::vector<uint32_t> selectionGen_;
   std::vector<uint8_t> selectionOk_;
   std::vector<uint64_t> scratch_;  // EventTest::select's
+  // Per scan: the customer's events all its pure conditions keep, as bits. Its own, as the last
+  // condition may compute a let that runs other scans meanwhile (never this one: a cycle).
+  std::vector<std::vector<uint64_t>> scanKept_;
   bool useCompiled_ = true;
   std::string fault_;
 };
