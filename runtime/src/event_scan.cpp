@@ -161,15 +161,6 @@ EventSelections::EventSelections(const Executable& exe, const RunClock& clock, c
       if (failed[t * conditions.size() + k]) bits_[conditions[k]].clear();
 }
 
-void EventSelections::copy(uint32_t condition, uint32_t begin, uint32_t end, uint64_t* out) const {
-  const uint64_t* bits = bits_[condition].data();
-  const uint32_t shift = begin % 64;
-  const size_t words = (end - begin + 63) / 64;
-  for (size_t w = 0, i = begin / 64; w < words; ++w, ++i)
-    out[w] = shift ? bits[i] >> shift | bits[i + 1] << (64 - shift) : bits[i];
-  if ((end - begin) % 64) out[words - 1] &= (uint64_t(1) << ((end - begin) % 64)) - 1;
-}
-
 size_t EventSelections::conditions() const {
   return static_cast<size_t>(std::count_if(bits_.begin(), bits_.end(), [](const auto& b) { return !b.empty(); }));
 }

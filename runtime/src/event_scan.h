@@ -52,16 +52,25 @@ std::vector<EventScan> findEventScans(const Executable& exe, const std::vector<s
 // (`kind == "purchase"`, `at >= now - 365d`), tested once for every event of the dataset before
 // the passes, across customers, a bit per event and condition. Each pass
 // over a customer (the allocation passes, the decision pass) would otherwise test its events
-// again; it copies the customer's bits out instead. Read-only once built: the workers share it.
+// again; its scans read the customer's bits from here instead. Read-only once built: the workers share it.
 class EventSelections {
  public:
   EventSelections(const Executable& exe, const RunClock& clock, const Dataset& data, int threads);
 
   // Whether the condition (a chunk) was selected for every event.
   bool has(uint32_t condition) const { return condition < bits_.size() && !bits_[condition].empty(); }
-  // The bits of events [begin, end) of a condition that has(): bit k of out[k / 64] is event
-  // begin + k; the bits past the last event are clear.
-  void copy(uint32_t condition, uint32_t begin, uint32_t end, uint64_t* out) const;
+  // Keeps in `kept` only the events of [begin, end) a condition that has() holds for: bit k of
+  // kept[k / 64] (event begin + k) is cleared when the condition is false for that event. A
+  // customer's events need not start on a word: each word is a shift across two.
+  void keep(uint32_t condition, uint32_t begin, uint32_t end, uint64_t* kept) const {
+    const uint64_t* bits = bits_[condition].data() + begin / 64;
+    const uint32_t shift = begin % 64;
+    const size_t words = (end - begin + 63) / 64;
+    if (shift == 0)
+      for (size_t w = 0; w < words; ++w) kept[w] &= bits[w];
+    else  // bits_ has a word past the last event's, so bits[w + 1] is always there
+      for (size_t w = 0; w < words; ++w) kept[w] &= bits[w] >> shift | bits[w + 1] << (64 - shift);
+  }
   size_t conditions() const;
 
  private:

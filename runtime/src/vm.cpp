@@ -436,12 +436,7 @@ const uint64_t* Evaluator::selection(uint32_t condition) {
   if (selectionGen_[condition] != gen_) {
     const uint32_t b = data_.eventBegin[customer_], e = data_.eventBegin[customer_ + 1];
     bits.resize((e - b + 63) / 64);
-    if (context_.selections && context_.selections->has(condition)) {
-      context_.selections->copy(condition, b, e, bits.data());
-      selectionOk_[condition] = 1;
-    } else {
-      selectionOk_[condition] = eventTests_[condition]->select(data_, customer_, b, e, bits.data(), scratch_);
-    }
+    selectionOk_[condition] = eventTests_[condition]->select(data_, customer_, b, e, bits.data(), scratch_);
     selectionGen_[condition] = gen_;
   }
   return selectionOk_[condition] ? bits.data() : nullptr;
@@ -455,6 +450,11 @@ std::optional<Value> Evaluator::scan(uint32_t s) {
   kept.assign(words, ~uint64_t(0));
   if ((end - begin) % 64 != 0) kept.back() = (uint64_t(1) << ((end - begin) % 64)) - 1;
   for (uint32_t condition : sc.selections) {
+    // Tested up front for every event of the run, or else for this customer's, once.
+    if (context_.selections && context_.selections->has(condition)) {
+      context_.selections->keep(condition, begin, end, kept.data());
+      continue;
+    }
     const uint64_t* bits = selection(condition);
     if (!bits) return std::nullopt;  // forged bytecode: the expression runs in bytecode
     for (size_t w = 0; w < words; ++w) kept[w] &= bits[w];
