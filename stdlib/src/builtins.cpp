@@ -122,30 +122,28 @@ Value weekdayOf(NativeContext& ctx, const Value* a, int) {
   return Value::integer(isoWeekday(asDays(ctx, a[0])));
 }
 
-// The next date on or after `from` with the month/day of `d`; 29 February falls on 28 February
+// The next date on or after today with the month/day of `d`; 29 February falls on 28 February
 // in years without it.
-int64_t nextAnniversary(int64_t d, int64_t from) {
-  CivilDate born = civilFromDays(d);
-  CivilDate now = civilFromDays(from);
-  for (int y = now.year; y <= now.year + 1; ++y) {
+int64_t nextAnniversary(NativeContext& ctx, int64_t d) {
+  const CivilDate born = civilFromDays(d);
+  for (int y = ctx.todayDate.year; y <= ctx.todayDate.year + 1; ++y) {
     unsigned day = born.day;
     if (born.month == 2 && born.day == 29 && !validCivil(y, 2, 29)) day = 28;
     int64_t cand = daysFromCivil(y, born.month, day);
-    if (cand >= from) return cand;
+    if (cand >= ctx.today) return cand;
   }
-  return from;  // unreachable: next year always qualifies
+  return ctx.today;  // unreachable: next year always qualifies
 }
 
 Value anniversaryWithin(NativeContext& ctx, const Value* a, int) {
-  int64_t d = asDays(ctx, a[0]);
-  int64_t next = nextAnniversary(d, ctx.today);
+  int64_t next = nextAnniversary(ctx, asDays(ctx, a[0]));
   // "within 7d" covers today and the next 7 days.
   return Value::boolean((next - ctx.today) * kSecondsPerDay <= a[1].i);
 }
 
 Value ageYears(NativeContext& ctx, const Value* a, int) {
   CivilDate b = civilFromDays(asDays(ctx, a[0]));
-  CivilDate t = civilFromDays(ctx.today);
+  const CivilDate& t = ctx.todayDate;
   // As in anniversary_within: a 29 February birthday falls on 28 February in other years.
   if (b.month == 2 && b.day == 29 && !validCivil(t.year, 2, 29)) b.day = 28;
   int age = t.year - b.year;

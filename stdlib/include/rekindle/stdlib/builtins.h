@@ -34,6 +34,7 @@ using Calendar = std::unordered_map<std::string, std::vector<int64_t>>;
 struct NativeContext {
   int64_t now = 0;    // time
   int64_t today = 0;  // date, in the config's zone
+  CivilDate todayDate{1970, 1, 1};  // today as year, month and day: set with today
   const TimeZone* zone = nullptr;
   const Calendar* calendar = nullptr;
   const std::string* customerId = nullptr;  // the current customer's (read by bucket() only)
