@@ -123,8 +123,9 @@ std::optional<bool> member(Opcode op, const Value& x, const Value& list) {
   if (list.tag != Kind::List) return std::nullopt;
   if (x.isNull()) return false;
   bool found = false;
+  const bool byIndex = integral(x.tag) || outcome(x.tag);  // `stage in [at_risk, dormant]`
   for (const Value& e : list.list->items)
-    if (!e.isNull() && comparable(x, e) && valuesEqual(x, e)) {
+    if (byIndex && e.tag == x.tag ? e.i == x.i : !e.isNull() && comparable(x, e) && valuesEqual(x, e)) {
       found = true;
       break;
     }

@@ -19,6 +19,9 @@ bool comparable(const Value& a, const Value& b);
 // Ints, times, dates and durations: of one kind, they compare as their integers.
 inline bool integral(Kind k) { return k == Kind::Int || k == Kind::Time || k == Kind::Date || k == Kind::Duration; }
 
+// Stages, channels and offers: of one kind, equal when their indexes are (they have no order).
+inline bool outcome(Kind k) { return k == Kind::Stage || k == Kind::Channel || k == Kind::Offer; }
+
 // Eq, Ne, Lt, Le, Gt, Ge on two integers.
 inline bool compareIntegral(Opcode op, int64_t x, int64_t y) {
   switch (op) {
@@ -31,13 +34,17 @@ inline bool compareIntegral(Opcode op, int64_t x, int64_t y) {
   }
 }
 
-// compare() for the values that are not two integrals of one kind.
+// compare() for the values that are not two integrals of one kind or two outcomes of one kind.
 std::optional<bool> compareMixed(Opcode op, const Value& x, const Value& y);
 
 // Eq, Ne, Lt, Le, Gt, Ge: false when either side is null (SPEC §3.5); nullopt when the tags
-// cannot be compared. Most comparisons in rules are of two integrals, inline here.
+// cannot be compared. Most comparisons in rules are of two integrals (`idle < at_risk_after`) or
+// of two outcomes (`stage == active`), inline here.
 inline std::optional<bool> compare(Opcode op, const Value& x, const Value& y) {
-  if (x.tag == y.tag && integral(x.tag)) return compareIntegral(op, x.i, y.i);
+  if (x.tag == y.tag) {
+    if (integral(x.tag)) return compareIntegral(op, x.i, y.i);
+    if (outcome(x.tag) && (op == Opcode::Eq || op == Opcode::Ne)) return (x.i == y.i) == (op == Opcode::Eq);
+  }
   return compareMixed(op, x, y);
 }
 
