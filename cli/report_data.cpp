@@ -145,7 +145,7 @@ bool readRows(const std::string& path, const std::vector<std::string>& jsonKeys,
 std::vector<std::string> capNames(const Program& p) {
   std::vector<std::string> caps;
   for (const auto& rule : p.caps)
-    for (const auto& w : rule.windows) remember(caps, rule.text + " " + windowText(w));
+    for (const auto& w : rule.windows) remember(caps, suppressionText(rule, w));
   return caps;
 }
 

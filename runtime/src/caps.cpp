@@ -57,6 +57,10 @@ std::string windowText(const CapWindow& w) {
   return n;
 }
 
+std::string suppressionText(const CapRule& rule, const CapWindow& window) {
+  return rule.text + " " + windowText(window);
+}
+
 int64_t sendTimeAfterQuietHours(int64_t now, const QuietHours& q, const TimeZone& zone) {
   int64_t local = zone.toLocal(now);
   int64_t day = floorDiv(local, kSecondsPerDay);

@@ -193,7 +193,7 @@ DecisionRun::DecisionRun(const Executable& exe, const Dataset& data, const RunOp
   periods_.emplace_back(context_.clock.now, exe_.config().zone);
   for (const CapRule& r : exe_.program().caps) {
     capTexts_.emplace_back();
-    for (const CapWindow& win : r.windows) capTexts_.back().push_back(r.text + " " + windowText(win));
+    for (const CapWindow& win : r.windows) capTexts_.back().push_back(suppressionText(r, win));
   }
 }
 
@@ -772,8 +772,8 @@ void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d, std:
     for (uint32_t k = data_.contactBegin[c]; k < data_.contactBegin[c + 1]; ++k)
       if (data_.contactChannel[k] == configChannel) w.channelContacts.push_back(data_.contactTime[k]);
   }
-  const CalendarPeriods& periods =
-      periods_[data_.customerZone.empty() || data_.customerZone[c] < 0 ? data_.zones.size() : data_.customerZone[c]];
+  const int32_t zone = data_.zoneIndex(c);
+  const CalendarPeriods& periods = periods_[zone < 0 ? data_.zones.size() : static_cast<size_t>(zone)];
   const int64_t now = context_.clock.now;
   // The binding cap is the full window that stays full longest: it decides next_eligible_at.
   int64_t eligible = now;

@@ -129,7 +129,7 @@ EventSelections::EventSelections(const Executable& exe, const RunClock& clock, c
 
   const uint32_t events = data.eventBegin.empty() ? 0 : data.eventBegin.back();
   const size_t words = (events + 63) / 64;
-  // One word more than the events need: copy() reads a word past the customer's last one.
+  // One word more than the events need: keep() reads a word past the customer's last one.
   for (uint32_t c : conditions) bits_[c].assign(words + 1, 0);
   // Each part a range of whole words, its own: the threads share nothing they write.
   const size_t parts = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(threads), words / 1024 + 1));

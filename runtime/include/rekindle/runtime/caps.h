@@ -45,6 +45,8 @@ bool countsInWindow(const CapWindow& window, int64_t c, int64_t now, const Calen
 
 // "2 per 7d", "1 per calendar month": how a window is named in suppressed_by.
 std::string windowText(const CapWindow& window);
+// "cap email 2 per 7d": the suppressed_by of a window of a cap line.
+std::string suppressionText(const CapRule& rule, const CapWindow& window);
 
 // When a message decided at `now` may go out: `now`, or the end of the quiet window it falls
 // in (local wall time in `zone`; windows may cross midnight). A quiet end that does not exist

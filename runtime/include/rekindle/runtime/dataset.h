@@ -167,8 +167,11 @@ struct Dataset {
   std::vector<RejectedRow> rejects;
 
   const std::string& customerId(uint32_t c) const { return *customers[0].get(c).s; }
+  // The customer's time zone as an index into `zones`; -1 when it has none of its own.
+  int32_t zoneIndex(uint32_t c) const { return customerZone.empty() ? -1 : customerZone[c]; }
   const TimeZone& zoneOf(uint32_t c, const TimeZone& fallback) const {
-    return customerZone.empty() || customerZone[c] < 0 ? fallback : zones[customerZone[c]];
+    const int32_t z = zoneIndex(c);
+    return z < 0 ? fallback : zones[z];
   }
   uint32_t eventCount(uint32_t c) const { return eventBegin[c + 1] - eventBegin[c]; }
 };

@@ -145,8 +145,8 @@ class Evaluator {
   // An event scan's value (event_scan.h); nullopt when a condition met a value of the wrong
   // kind (forged bytecode): the expression then runs in bytecode.
   std::optional<Value> scan(uint32_t s);
-  // The customer's events a pure where-condition holds for, as bits, tested on first use (a
-  // condition EventSelections tested up front is read from there instead); null on a kind mismatch.
+  // The customer's events a pure where-condition holds for, as bits, tested on first use; null
+  // on a kind mismatch. (scan() reads a condition EventSelections tested up front from there.)
   const uint64_t* selection(uint32_t condition);
   // One event's where-condition, as Filter and Streak test it.
   bool holds(uint32_t condition, int64_t event);
