@@ -265,6 +265,12 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   for (const auto& c : prog_.chunks) scanCode_[&c - prog_.chunks.data()] = c.code;
   for (uint32_t k = 0; k < scans_.size(); ++k) scanCode_[scans_[k].chunk][scans_[k].start] = kScan | (k << 8);
   scanKept_.resize(scans_.size());
+  chunkScan_.assign(prog_.chunks.size(), -1);
+  for (uint32_t k = 0; k < scans_.size(); ++k) {
+    const std::vector<uint32_t>& code = prog_.chunks[scans_[k].chunk].code;
+    if (scans_[k].start == 0 && scans_[k].end + 1 == code.size() && insnOp(code.back()) == Opcode::Return)
+      chunkScan_[scans_[k].chunk] = static_cast<int32_t>(k);
+  }
   selection_.resize(prog_.chunks.size());
   selectionGen_.assign(prog_.chunks.size(), 0);
   selectionOk_.assign(prog_.chunks.size(), 0);
@@ -292,8 +298,19 @@ void Evaluator::fixRow(TableKind k, int row) {
   fixedRow_[static_cast<int>(k)] = row;
 }
 
-Value Evaluator::let(uint32_t i) {
-  if (letGen_[i] == gen_) return letVal_[i];
+inline Value Evaluator::execute(int32_t chunk, int64_t element) {
+  const int32_t s = chunkScan_[chunk];
+  if (s >= 0 && element < 0 && useCompiled_ && !tracer_ && fault_.empty() && !active_[chunk]) {
+    active_[chunk] = 1;
+    std::optional<Value> v = scan(static_cast<uint32_t>(s));
+    active_[chunk] = 0;
+    if (v) return *v;
+    // A condition met a value of the wrong kind (forged bytecode), or faulted: as the loop does.
+  }
+  return interpret(chunk, element);
+}
+
+Value Evaluator::computeLet(uint32_t i) {
   if (letBusy_[i] == gen_) {
     fault_ = "let '" + prog_.lets[i].name + "' depends on itself";
     return Value::null();
@@ -306,8 +323,7 @@ Value Evaluator::let(uint32_t i) {
   return v;
 }
 
-Value Evaluator::segment(uint32_t i) {
-  if (segGen_[i] == gen_) return segVal_[i];
+Value Evaluator::computeSegment(uint32_t i) {
   if (segBusy_[i] == gen_) {
     fault_ = "segment '" + prog_.segments[i].name + "' depends on itself";
     return Value::null();
@@ -367,9 +383,8 @@ void Evaluator::eligibleRows(TableKind k, std::vector<int>& rows, const std::vec
   }
 }
 
-Value Evaluator::decision(TableKind k) {
+Value Evaluator::computeDecision(TableKind k) {
   int t = static_cast<int>(k);
-  if (decGen_[t] == gen_) return decVal_[t];
   if (decBusy_[t] == gen_) {
     fault_ = std::string("decision '") + tableName(k) + "' depends on itself";
     return Value::null();
@@ -522,7 +537,7 @@ Value Evaluator::setFault(const Chunk& c, size_t pc, const std::string& what) {
     return setFault(chunk, pc - 1, msg);                \
   } while (0)
 
-Value Evaluator::execute(int32_t chunkIndex, int64_t element) {
+__attribute__((noinline)) Value Evaluator::interpret(int32_t chunkIndex, int64_t element) {
   const Chunk& chunk = prog_.chunks[chunkIndex];
   if (!fault_.empty()) return Value::null();
   if (active_[chunkIndex]) return setFault(chunk, 0, "a chunk re-entered itself (dependency cycle)");

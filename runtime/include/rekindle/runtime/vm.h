@@ -101,9 +101,13 @@ class Evaluator {
   void begin(uint32_t customer);
   uint32_t customer() const { return customer_; }
 
-  Value let(uint32_t i);
-  Value segment(uint32_t i);
-  Value decision(TableKind k);
+  // Memoised for the customer: a value already computed is read inline, without a call.
+  Value let(uint32_t i) { return letGen_[i] == gen_ ? letVal_[i] : computeLet(i); }
+  Value segment(uint32_t i) { return segGen_[i] == gen_ ? segVal_[i] : computeSegment(i); }
+  Value decision(TableKind k) {
+    const int t = static_cast<int>(k);
+    return decGen_[t] == gen_ ? decVal_[t] : computeDecision(k);
+  }
   int decidedRow(TableKind k) const { return decidedRow_[static_cast<int>(k)]; }
   // Whether this customer's segment / decision has been computed (or fixed) yet.
   bool segmentComputed(uint32_t i) const { return segGen_[i] == gen_; }
@@ -139,7 +143,12 @@ class Evaluator {
   NativeContext& nativeContext() { return native_; }
 
  private:
+  Value computeLet(uint32_t i);
+  Value computeSegment(uint32_t i);
+  Value computeDecision(TableKind k);
+  // Runs a chunk: a chunk that is one scan without entering the dispatch loop, else interpret().
   Value execute(int32_t chunk, int64_t element);
+  Value interpret(int32_t chunk, int64_t element);  // the dispatch loop
   Value setFault(const Chunk& c, size_t pc, const std::string& what);
   Value events();
   // An event scan's value (event_scan.h); nullopt when a condition met a value of the wrong
@@ -192,6 +201,7 @@ class Evaluator {
   std::vector<uint8_t> active_;  // chunk currently running: re-entry is a fault
   std::vector<std::unique_ptr<EventTest>> eventTests_;  // per chunk; null: run in bytecode
   std::vector<EventScan> scans_;
+  std::vector<int32_t> chunkScan_;  // per chunk: the scan that is all of it (`count(purchases)`), or -1
   std::vector<std::vector<uint32_t>> scanCode_;  // per chunk: its code, each scan's source made a Scan
   // Per pure where-condition: the customer's events it holds for (EventTest::select), as bits,
   // for the customer of selectionGen_ (0 when the condition met a value of the wrong kind).
