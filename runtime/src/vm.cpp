@@ -265,11 +265,26 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   for (const auto& c : prog_.chunks) scanCode_[&c - prog_.chunks.data()] = c.code;
   for (uint32_t k = 0; k < scans_.size(); ++k) scanCode_[scans_[k].chunk][scans_[k].start] = kScan | (k << 8);
   scanKept_.resize(scans_.size());
-  chunkScan_.assign(prog_.chunks.size(), -1);
+  shortcuts_.resize(prog_.chunks.size());
   for (uint32_t k = 0; k < scans_.size(); ++k) {
     const std::vector<uint32_t>& code = prog_.chunks[scans_[k].chunk].code;
-    if (scans_[k].start == 0 && scans_[k].end + 1 == code.size() && insnOp(code.back()) == Opcode::Return)
-      chunkScan_[scans_[k].chunk] = static_cast<int32_t>(k);
+    if (scans_[k].start == 0 && scans_[k].end + 1 == code.size() && insnOp(code.back()) == Opcode::Return) {
+      shortcuts_[scans_[k].chunk].shape = Shortcut::Shape::Scan;
+      shortcuts_[scans_[k].chunk].scan = k;
+    }
+  }
+  for (size_t c = 0; c < prog_.chunks.size(); ++c) {
+    const std::vector<uint32_t>& code = prog_.chunks[c].code;
+    if (code.size() != 4 || insnOp(code[3]) != Opcode::Return || shortcuts_[c].shape != Shortcut::Shape::None) continue;
+    const Opcode op = insnOp(code[2]);
+    if (op != Opcode::Eq && op != Opcode::Ne && op != Opcode::Lt && op != Opcode::Le && op != Opcode::Gt && op != Opcode::Ge)
+      continue;
+    auto x = simpleOperand(code[0], exe_, clock_), y = simpleOperand(code[1], exe_, clock_);
+    if (!x || !y) continue;
+    shortcuts_[c].shape = Shortcut::Shape::Compare;
+    shortcuts_[c].op = op;
+    shortcuts_[c].x = *x;
+    shortcuts_[c].y = *y;
   }
   selection_.resize(prog_.chunks.size());
   selectionGen_.assign(prog_.chunks.size(), 0);
@@ -298,14 +313,42 @@ void Evaluator::fixRow(TableKind k, int row) {
   fixedRow_[static_cast<int>(k)] = row;
 }
 
+std::optional<Evaluator::Shortcut::Operand> Evaluator::simpleOperand(uint32_t insn, const Executable& exe,
+                                                                     const RunClock& clock) {
+  Shortcut::Operand o;
+  const uint32_t a = insnA(insn);
+  switch (insnOp(insn)) {
+    case Opcode::PushNull: o.value = Value::null(); break;
+    case Opcode::PushTrue: o.value = Value::boolean(true); break;
+    case Opcode::PushFalse: o.value = Value::boolean(false); break;
+    case Opcode::PushConst: o.value = exe.constants()[a]; break;
+    case Opcode::LoadParam: o.value = exe.params()[a]; break;
+    case Opcode::LoadNow: o.value = Value::time(clock.now); break;
+    case Opcode::LoadToday: o.value = Value::date(clock.today); break;
+    case Opcode::LoadField: o.source = Shortcut::Source::Field; break;
+    case Opcode::LoadLet: o.source = Shortcut::Source::Let; break;
+    case Opcode::LoadDecision: o.source = Shortcut::Source::Decision; break;
+    default: return std::nullopt;
+  }
+  o.index = a;
+  return o;
+}
+
 inline Value Evaluator::execute(int32_t chunk, int64_t element) {
-  const int32_t s = chunkScan_[chunk];
-  if (s >= 0 && element < 0 && useCompiled_ && !tracer_ && fault_.empty() && !active_[chunk]) {
+  const Shortcut& s = shortcuts_[chunk];
+  if (s.shape != Shortcut::Shape::None && element < 0 && useCompiled_ && !tracer_ && fault_.empty() && !active_[chunk]) {
+    // As the loop would: left operand first; a let's fault does not stop the comparison.
     active_[chunk] = 1;
-    std::optional<Value> v = scan(static_cast<uint32_t>(s));
+    std::optional<Value> v;
+    if (s.shape == Shortcut::Shape::Scan) {
+      v = scan(s.scan);
+    } else {
+      const Value x = operand(s.x), y = operand(s.y);
+      if (std::optional<bool> r = compare(s.op, x, y)) v = Value::boolean(*r);
+    }
     active_[chunk] = 0;
     if (v) return *v;
-    // A condition met a value of the wrong kind (forged bytecode), or faulted: as the loop does.
+    // A value of the wrong kind (forged bytecode): the loop reports where, or the fault stands.
   }
   return interpret(chunk, element);
 }

@@ -201,7 +201,32 @@ class Evaluator {
   std::vector<uint8_t> active_;  // chunk currently running: re-entry is a fault
   std::vector<std::unique_ptr<EventTest>> eventTests_;  // per chunk; null: run in bytecode
   std::vector<EventScan> scans_;
-  std::vector<int32_t> chunkScan_;  // per chunk: the scan that is all of it (`count(purchases)`), or -1
+  // Chunks that run without entering the dispatch loop (execute()): one event scan
+  // (`count(purchases)`), or one comparison of two simple operands (`stage == active`,
+  // `quiet >= dormant_after`: a run constant, a customer field, a let or a decision).
+  struct Shortcut {
+    enum class Shape : uint8_t { None, Scan, Compare };
+    enum class Source : uint8_t { Constant, Field, Let, Decision };
+    struct Operand {
+      Source source = Source::Constant;
+      uint32_t index = 0;  // field, let or table
+      Value value;         // the constant
+    };
+    Shape shape = Shape::None;
+    uint32_t scan = 0;  // Scan
+    Opcode op = Opcode::Eq;
+    Operand x, y;       // Compare: x op y
+  };
+  static std::optional<Shortcut::Operand> simpleOperand(uint32_t insn, const Executable& exe, const RunClock& clock);
+  Value operand(const Shortcut::Operand& o) {
+    switch (o.source) {
+      case Shortcut::Source::Field: return data_.customers[o.index].get(customer_);
+      case Shortcut::Source::Let: return let(o.index);
+      case Shortcut::Source::Decision: return decision(static_cast<TableKind>(o.index));
+      default: return o.value;
+    }
+  }
+  std::vector<Shortcut> shortcuts_;  // per chunk
   std::vector<std::vector<uint32_t>> scanCode_;  // per chunk: its code, each scan's source made a Scan
   // Per pure where-condition: the customer's events it holds for (EventTest::select), as bits,
   // for the customer of selectionGen_ (0 when the condition met a value of the wrong kind).
