@@ -265,6 +265,7 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   for (const auto& c : prog_.chunks) scanCode_[&c - prog_.chunks.data()] = c.code;
   for (uint32_t k = 0; k < scans_.size(); ++k) scanCode_[scans_[k].chunk][scans_[k].start] = kScan | (k << 8);
   scanKept_.resize(scans_.size());
+  for (size_t k = 0; k < prog_.natives.size(); ++k) natives_.push_back(&builtins()[exe_.native(static_cast<uint32_t>(k))]);
   shortcuts_.resize(prog_.chunks.size());
   for (uint32_t k = 0; k < scans_.size(); ++k) {
     const std::vector<uint32_t>& code = prog_.chunks[scans_[k].chunk].code;
@@ -506,8 +507,10 @@ std::optional<Value> Evaluator::scan(uint32_t s) {
   const uint32_t begin = data_.eventBegin[customer_], end = data_.eventBegin[customer_ + 1];
   const size_t words = (end - begin + 63) / 64;
   std::vector<uint64_t>& kept = scanKept_[s];
-  kept.assign(words, ~uint64_t(0));
-  if ((end - begin) % 64 != 0) kept.back() = (uint64_t(1) << ((end - begin) % 64)) - 1;
+  // Every event kept to begin with (most customers have one word: a store, not a memset).
+  kept.resize(words);
+  for (size_t w = 0; w + 1 < words; ++w) kept[w] = ~uint64_t(0);
+  if (words) kept[words - 1] = (end - begin) % 64 ? (uint64_t(1) << ((end - begin) % 64)) - 1 : ~uint64_t(0);
   for (uint32_t condition : sc.selections) {
     // Tested up front for every event of the run, or else for this customer's, once.
     if (context_.selections && context_.selections->has(condition)) {
@@ -705,7 +708,7 @@ __attribute__((noinline)) Value Evaluator::interpret(int32_t chunkIndex, int64_t
       }
       CASE(Call) {
         const uint32_t id = insnA16(insn), argc = insnB(insn);
-        const Builtin& fn = builtins()[exe_.native(id)];
+        const Builtin& fn = *natives_[id];
         Value* args = sp - argc;
         bool nullArg = false;
         for (uint32_t k = 0; k < argc; ++k) {

@@ -200,6 +200,7 @@ class Evaluator {
   Value* top_ = nullptr;
   std::vector<uint8_t> active_;  // chunk currently running: re-entry is a fault
   std::vector<std::unique_ptr<EventTest>> eventTests_;  // per chunk; null: run in bytecode
+  std::vector<const Builtin*> natives_;  // the program's, by index (Call's operand)
   std::vector<EventScan> scans_;
   // Chunks that run without entering the dispatch loop (execute()): one event scan
   // (`count(purchases)`), or one comparison of two simple operands (`stage == active`,
