@@ -23,7 +23,7 @@ WindowCheck checkWindow(const CapWindow& w, const int64_t* first, const int64_t*
   WindowCheck r;
   r.eligibleAt = now;
   // Contacts up to now, oldest first.
-  const int64_t* end = std::upper_bound(first, last, now);
+  const int64_t* end = first == last || last[-1] <= now ? last : std::upper_bound(first, last, now);
   if (w.unit == CalendarUnit::None) {
     const int64_t* begin = std::upper_bound(first, end, now - w.seconds);  // c > now - W
     r.count = end - begin;

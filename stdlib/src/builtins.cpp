@@ -126,13 +126,14 @@ Value weekdayOf(NativeContext& ctx, const Value* a, int) {
 // in years without it.
 int64_t nextAnniversary(NativeContext& ctx, int64_t d) {
   const CivilDate born = civilFromDays(d);
-  for (int y = ctx.todayDate.year; y <= ctx.todayDate.year + 1; ++y) {
-    unsigned day = born.day;
-    if (born.month == 2 && born.day == 29 && !validCivil(y, 2, 29)) day = 28;
-    int64_t cand = daysFromCivil(y, born.month, day);
-    if (cand >= ctx.today) return cand;
-  }
-  return ctx.today;  // unreachable: next year always qualifies
+  const CivilDate& t = ctx.todayDate;
+  // This year's, unless its month and day have passed: then next year's. A 29 February compares
+  // as itself: in a year without one, today is never the 29th, so it passes when the 28th would.
+  const bool passed = born.month < t.month || (born.month == t.month && born.day < t.day);
+  const int y = passed ? t.year + 1 : t.year;
+  unsigned day = born.day;
+  if (born.month == 2 && born.day == 29 && !validCivil(y, 2, 29)) day = 28;
+  return daysFromCivil(y, born.month, day);
 }
 
 Value anniversaryWithin(NativeContext& ctx, const Value* a, int) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "rekindle/compiler/compiler.h"
+#include "rekindle/core/time.h"
 #include "rekindle/stdlib/builtins.h"
 
 using namespace rekindle;
@@ -46,4 +47,40 @@ TEST_CASE("the std preludes parse cleanly", "[stdlib]") {
   CHECK(preludeSource("nothing") == nullptr);
   CHECK(isNativeModule("rfm"));
   CHECK_FALSE(isNativeModule("lifecycle"));
+}
+
+TEST_CASE("anniversary_within finds the next anniversary on every day of the year", "[stdlib]") {
+  // Against the definition, day by day: the first of this year's and next year's anniversaries
+  // that is not before today, 29 February counting as 28 February in other years. Every
+  // birthday of a leap cycle, on every day of two years (one of them leap), at the exact edge:
+  // within the days to the next anniversary, and one day short of it.
+  const Builtin& fn = builtins()[findBuiltins("", "anniversary_within")[0]];  // (d: date, within)
+  REQUIRE(fn.params[0].kind == Kind::Date);
+  NativeContext ctx;
+  for (int64_t today = daysFromCivil(2023, 1, 1); today < daysFromCivil(2025, 1, 1); ++today) {
+    ctx.today = today;
+    ctx.todayDate = civilFromDays(today);
+    ctx.now = today * kSecondsPerDay;
+    for (int64_t born = daysFromCivil(2000, 1, 1); born < daysFromCivil(2004, 1, 1); born += 3) {
+      const CivilDate b = civilFromDays(born);
+      int64_t next = 0;
+      for (int y = ctx.todayDate.year; next == 0; ++y) {
+        const unsigned day = b.month == 2 && b.day == 29 && !validCivil(y, 2, 29) ? 28 : b.day;
+        if (daysFromCivil(y, b.month, day) >= today) next = daysFromCivil(y, b.month, day);
+      }
+      const Value exact[] = {Value::date(born), Value::duration((next - today) * kSecondsPerDay)};
+      const Value short_[] = {Value::date(born), Value::duration((next - today - 1) * kSecondsPerDay)};
+      INFO("today " << today << ", born " << born);
+      REQUIRE(fn.fn(ctx, exact, 2).isTrue());
+      REQUIRE(fn.fn(ctx, short_, 2).isFalse());
+    }
+  }
+  // 29 February itself, which the step above may not land on.
+  ctx.today = daysFromCivil(2023, 2, 28);
+  ctx.todayDate = civilFromDays(ctx.today);
+  const Value leapling[] = {Value::date(daysFromCivil(2000, 2, 29)), Value::duration(0)};
+  CHECK(fn.fn(ctx, leapling, 2).isTrue());  // 28 February in a year without a 29th
+  ctx.today = daysFromCivil(2024, 2, 28);
+  ctx.todayDate = civilFromDays(ctx.today);
+  CHECK(fn.fn(ctx, leapling, 2).isFalse());  // tomorrow, the 29th, in a leap year
 }
