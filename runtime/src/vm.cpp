@@ -278,12 +278,24 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
     const std::vector<uint32_t>& code = prog_.chunks[c].code;
     if (code.size() != 4 || insnOp(code[3]) != Opcode::Return || shortcuts_[c].shape != Shortcut::Shape::None) continue;
     const Opcode op = insnOp(code[2]);
-    if (op != Opcode::Eq && op != Opcode::Ne && op != Opcode::Lt && op != Opcode::Le && op != Opcode::Gt && op != Opcode::Ge)
-      continue;
+    Shortcut::Shape shape = Shortcut::Shape::None;
+    switch (op) {
+      case Opcode::Eq: case Opcode::Ne: case Opcode::Lt: case Opcode::Le: case Opcode::Gt: case Opcode::Ge:
+        shape = Shortcut::Shape::Compare;
+        break;
+      case Opcode::Add: case Opcode::Sub: case Opcode::Mul: case Opcode::Div: case Opcode::Mod:
+        shape = Shortcut::Shape::Arith;
+        break;
+      case Opcode::Call:
+        if (insnB(code[2]) == 2 && natives_[insnA16(code[2])]->params.size() == 2) shape = Shortcut::Shape::Call;
+        break;
+      default: break;
+    }
     auto x = simpleOperand(code[0], exe_, clock_), y = simpleOperand(code[1], exe_, clock_);
-    if (!x || !y) continue;
-    shortcuts_[c].shape = Shortcut::Shape::Compare;
+    if (shape == Shortcut::Shape::None || !x || !y) continue;
+    shortcuts_[c].shape = shape;
     shortcuts_[c].op = op;
+    shortcuts_[c].fn = shape == Shortcut::Shape::Call ? natives_[insnA16(code[2])] : nullptr;
     shortcuts_[c].x = *x;
     shortcuts_[c].y = *y;
   }
@@ -335,6 +347,18 @@ std::optional<Evaluator::Shortcut::Operand> Evaluator::simpleOperand(uint32_t in
   return o;
 }
 
+// A list for a list parameter; else null, or the parameter's kind (an int for a float).
+static bool argumentFits(const TypePattern& p, const Value& v) {
+  if (p.list) return v.tag == Kind::List;
+  return v.isNull() || p.var != 0 || p.kind == v.tag || (p.kind == Kind::Float && v.tag == Kind::Int);
+}
+
+static bool argumentsFit(const Builtin& fn, const Value* args, int argc) {
+  for (int k = 0; k < argc; ++k)
+    if (!argumentFits(fn.params[k], args[k])) return false;
+  return true;
+}
+
 inline Value Evaluator::execute(int32_t chunk, int64_t element) {
   const Shortcut& s = shortcuts_[chunk];
   if (s.shape != Shortcut::Shape::None && element < 0 && useCompiled_ && !tracer_ && fault_.empty() && !active_[chunk]) {
@@ -344,8 +368,14 @@ inline Value Evaluator::execute(int32_t chunk, int64_t element) {
     if (s.shape == Shortcut::Shape::Scan) {
       v = scan(s.scan);
     } else {
-      const Value x = operand(s.x), y = operand(s.y);
-      if (std::optional<bool> r = compare(s.op, x, y)) v = Value::boolean(*r);
+      Value xy[2] = {operand(s.x), operand(s.y)};
+      if (s.shape == Shortcut::Shape::Compare) {
+        if (std::optional<bool> r = compare(s.op, xy[0], xy[1])) v = Value::boolean(*r);
+      } else if (s.shape == Shortcut::Shape::Arith) {
+        v = arith(s.op, xy[0], xy[1]);
+      } else if (argumentsFit(*s.fn, xy, 2)) {
+        v = (xy[0].isNull() || xy[1].isNull()) && s.fn->propagatesNull ? Value::null() : s.fn->fn(native_, xy, 2);
+      }
     }
     active_[chunk] = 0;
     if (v) return *v;
@@ -712,9 +742,7 @@ __attribute__((noinline)) Value Evaluator::interpret(int32_t chunkIndex, int64_t
         Value* args = sp - argc;
         bool nullArg = false;
         for (uint32_t k = 0; k < argc; ++k) {
-          const TypePattern& p = fn.params[k];
-          if (p.list ? args[k].tag != Kind::List : (!args[k].isNull() && p.var == 0 && p.kind != args[k].tag &&
-                                                    !(p.kind == Kind::Float && args[k].tag == Kind::Int)))
+          if (!argumentFits(fn.params[k], args[k]))
             FAULT("argument " + std::to_string(k + 1) + " of " + fn.name + " has the wrong type");
           if (args[k].isNull()) nullArg = true;
         }

@@ -179,29 +179,40 @@ TEST_CASE("lets are computed at most once and only when used, and and-or short-c
   CHECK(tracer.lets == std::vector<int>{0, 0});
 }
 
-TEST_CASE("a forged comparison the VM runs without its dispatch loop still faults where it is", "[vm]") {
-  // let bad = account_type < 1 — one comparison of a field and a constant, which execute()
-  // compares directly; the tags do not fit, and the bytecode must report it as it always has.
+TEST_CASE("a forged operator the VM runs without its dispatch loop still faults where it is", "[vm]") {
+  // let bad = account_type OP 1 — one operator on a field and a constant, which execute()
+  // applies directly; the tags do not fit, and the bytecode must report it as it always has.
   Fixture f;
-  Program p = f.emailForEveryone();
-  Constant one;
-  one.kind = Kind::Int;
-  one.i = 1;
-  p.constants.push_back(one);
-  ChunkBuilder b(ChunkKind::Let, "let bad");
-  b.emitA(Opcode::LoadField, static_cast<uint32_t>(f.config.schema.customerField("account_type")), SourceLoc{3, 9});
-  b.emitA(Opcode::PushConst, 0, SourceLoc{3, 24});
-  b.emit(Opcode::Lt, SourceLoc{3, 22});
-  b.emit(Opcode::Return, SourceLoc{3, 9});
-  p.chunks.push_back(b.finish());
-  p.lets.push_back(NamedChunk{"bad", 0, Type::of(Kind::Bool), SourceLoc{3, 5}, 0});
-  ChunkBuilder seg(ChunkKind::Segment, "segment s");
-  seg.emitA(Opcode::LoadLet, 0, SourceLoc{4, 18});
-  seg.emit(Opcode::IsNull, SourceLoc{4, 18});
-  seg.emit(Opcode::Return, SourceLoc{4, 18});
-  p.chunks.push_back(seg.finish());
-  p.segments.push_back(NamedChunk{"s", 1, Type::of(Kind::Bool), SourceLoc{4, 9}, 0});
-  std::string error;
-  f.run(p, &error);
-  CHECK_THAT(error, Catch::Contains("bytecode fault in let bad at 3:22: ordering of string and int"));
+  const struct {
+    Opcode op;
+    const char* fault;
+  } cases[] = {{Opcode::Lt, "ordering of string and int"},
+               {Opcode::Sub, "operator on string and int"},
+               {Opcode::Call, "argument 1 of anniversary_within has the wrong type"}};
+  for (const auto& c : cases) {
+    INFO(c.fault);
+    Program p = f.emailForEveryone();
+    Constant one;
+    one.kind = Kind::Int;
+    one.i = 1;
+    p.constants.push_back(one);
+    p.natives.push_back(builtins()[findBuiltins("", "anniversary_within")[0]].key());
+    ChunkBuilder b(ChunkKind::Let, "let bad");
+    b.emitA(Opcode::LoadField, static_cast<uint32_t>(f.config.schema.customerField("account_type")), SourceLoc{3, 9});
+    b.emitA(Opcode::PushConst, 0, SourceLoc{3, 24});
+    if (c.op == Opcode::Call) b.emitAB(Opcode::Call, 0, 2, SourceLoc{3, 22});
+    else b.emit(c.op, SourceLoc{3, 22});
+    b.emit(Opcode::Return, SourceLoc{3, 9});
+    p.chunks.push_back(b.finish());
+    p.lets.push_back(NamedChunk{"bad", 0, Type::of(Kind::Bool), SourceLoc{3, 5}, 0});
+    ChunkBuilder seg(ChunkKind::Segment, "segment s");
+    seg.emitA(Opcode::LoadLet, 0, SourceLoc{4, 18});
+    seg.emit(Opcode::IsNull, SourceLoc{4, 18});
+    seg.emit(Opcode::Return, SourceLoc{4, 18});
+    p.chunks.push_back(seg.finish());
+    p.segments.push_back(NamedChunk{"s", 1, Type::of(Kind::Bool), SourceLoc{4, 9}, 0});
+    std::string error;
+    f.run(p, &error);
+    CHECK_THAT(error, Catch::Contains(std::string("bytecode fault in let bad at 3:22: ") + c.fault));
+  }
 }

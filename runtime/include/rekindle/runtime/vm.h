@@ -203,10 +203,11 @@ class Evaluator {
   std::vector<const Builtin*> natives_;  // the program's, by index (Call's operand)
   std::vector<EventScan> scans_;
   // Chunks that run without entering the dispatch loop (execute()): one event scan
-  // (`count(purchases)`), or one comparison of two simple operands (`stage == active`,
-  // `quiet >= dormant_after`: a run constant, a customer field, a let or a decision).
+  // (`count(purchases)`), or one operator on two simple operands (a run constant, a customer
+  // field, a let or a decision): a comparison (`stage == active`, `quiet >= dormant_after`),
+  // arithmetic (`now - last_seen`) or a native (`anniversary_within(birthday, 7d)`).
   struct Shortcut {
-    enum class Shape : uint8_t { None, Scan, Compare };
+    enum class Shape : uint8_t { None, Scan, Compare, Arith, Call };
     enum class Source : uint8_t { Constant, Field, Let, Decision };
     struct Operand {
       Source source = Source::Constant;
@@ -216,7 +217,8 @@ class Evaluator {
     Shape shape = Shape::None;
     uint32_t scan = 0;  // Scan
     Opcode op = Opcode::Eq;
-    Operand x, y;       // Compare: x op y
+    Operand x, y;                 // x op y, or fn(x, y)
+    const Builtin* fn = nullptr;  // Call
   };
   static std::optional<Shortcut::Operand> simpleOperand(uint32_t insn, const Executable& exe, const RunClock& clock);
   Value operand(const Shortcut::Operand& o) {
