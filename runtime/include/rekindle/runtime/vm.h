@@ -146,7 +146,7 @@ class Evaluator {
   Value computeLet(uint32_t i);
   Value computeSegment(uint32_t i);
   Value computeDecision(TableKind k);
-  // Runs a chunk: a chunk that is one scan without entering the dispatch loop, else interpret().
+  // Runs a chunk: one with a shortcut (below) without entering the dispatch loop, else interpret().
   Value execute(int32_t chunk, int64_t element);
   Value interpret(int32_t chunk, int64_t element);  // the dispatch loop
   Value setFault(const Chunk& c, size_t pc, const std::string& what);
