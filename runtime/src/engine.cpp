@@ -191,9 +191,13 @@ DecisionRun::DecisionRun(const Executable& exe, const Dataset& data, const RunOp
   fullRow_.resize(kTableCount);
   for (const TimeZone& zone : data_.zones) periods_.emplace_back(context_.clock.now, zone);
   periods_.emplace_back(context_.clock.now, exe_.config().zone);
+  channelCaps_.resize(exe_.program().channels.size());
   for (const CapRule& r : exe_.program().caps) {
     capTexts_.emplace_back();
     for (const CapWindow& win : r.windows) capTexts_.back().push_back(suppressionText(r, win));
+    if (r.channel < 0) anyCaps_.push_back(&r);
+    else if (static_cast<size_t>(r.channel) < channelCaps_.size())
+      (r.condition >= 0 ? channelCaps_[r.channel].conditional : channelCaps_[r.channel].unconditional).push_back(&r);
   }
 }
 
@@ -750,16 +754,16 @@ void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d, std:
   // and every `cap any` line whose condition holds (SPEC §5.3).
   std::vector<const CapRule*>& rules = w.capRules;
   rules.clear();
-  for (const CapRule& r : p.caps)
-    if (r.channel == ch && r.condition >= 0 && ev.runChunk(r.condition).isTrue()) {
-      rules.push_back(&r);
+  static const ChannelCaps kNoCaps;  // a channel the program does not name (forged bytecode)
+  const ChannelCaps& own = static_cast<size_t>(ch) < channelCaps_.size() ? channelCaps_[static_cast<size_t>(ch)] : kNoCaps;
+  for (const CapRule* r : own.conditional)
+    if (ev.runChunk(r->condition).isTrue()) {
+      rules.push_back(r);
       break;
     }
-  if (rules.empty())
-    for (const CapRule& r : p.caps)
-      if (r.channel == ch && r.condition < 0) rules.push_back(&r);
-  for (const CapRule& r : p.caps)
-    if (r.channel == -1 && (r.condition < 0 || ev.runChunk(r.condition).isTrue())) rules.push_back(&r);
+  if (rules.empty()) rules = own.unconditional;
+  for (const CapRule* r : anyCaps_)
+    if (r->condition < 0 || ev.runChunk(r->condition).isTrue()) rules.push_back(r);
   if (rules.empty()) return;
 
   // The customer's contacts, oldest first; the chosen channel's are copied out only when one of

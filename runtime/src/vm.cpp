@@ -321,11 +321,6 @@ void Evaluator::begin(uint32_t customer) {
   customerPopulation_.customer = customer;
 }
 
-void Evaluator::fixRow(TableKind k, int row) {
-  fixedGen_[static_cast<int>(k)] = gen_;
-  fixedRow_[static_cast<int>(k)] = row;
-}
-
 std::optional<Evaluator::Shortcut::Operand> Evaluator::simpleOperand(uint32_t insn, const Executable& exe,
                                                                      const RunClock& clock) {
   Shortcut::Operand o;

@@ -168,6 +168,13 @@ class DecisionRun {
   // last), and each cap window's suppressed_by text ("cap email 2 per 7d"), per cap and window.
   std::vector<CalendarPeriods> periods_;
   std::vector<std::vector<std::string>> capTexts_;
+  // The caps by program channel, in program order: its lines with a condition, its lines
+  // without; and the `cap any` lines.
+  struct ChannelCaps {
+    std::vector<const CapRule*> conditional, unconditional;
+  };
+  std::vector<ChannelCaps> channelCaps_;
+  std::vector<const CapRule*> anyCaps_;
   std::vector<StatsStep> plan_;
   size_t nextStep_ = 0;
 };

@@ -122,7 +122,10 @@ class Evaluator {
 
   // Budgets: the allocator fixes a table's row for this customer before it is evaluated
   // (row index, or -1 for "no row": the outcome is null).
-  void fixRow(TableKind k, int row);
+  void fixRow(TableKind k, int row) {
+    fixedGen_[static_cast<int>(k)] = gen_;
+    fixedRow_[static_cast<int>(k)] = row;
+  }
   // Every row of a table whose condition holds (and whose channel the customer may receive),
   // in table order: the candidates the allocator works with. With `last`, the list ends at the
   // first eligible row r with last[r] set: the allocator gives an unlimited row without a
