@@ -39,7 +39,7 @@ class ScanFinder {
     filters(code, q, conditions);
     if (q < code.size() && insnOp(code[q]) == Opcode::Project) scan.field = static_cast<int32_t>(insnA(code[q++]));
     if (q < code.size() && insnOp(code[q]) == Opcode::Call && insnB(code[q]) == 1) {
-      Reduction r = builtins()[exe_.native(insnA16(code[q]))].reduction;
+      Reduction r = exe_.native(insnA16(code[q])).reduction;
       // Sums, min and max reduce a field's values; on events themselves they are forged bytecode.
       bool ofValues = r == Reduction::Sum || r == Reduction::SumFloat || r == Reduction::SumDuration ||
                       r == Reduction::Min || r == Reduction::Max;

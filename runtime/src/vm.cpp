@@ -150,7 +150,14 @@ std::optional<Executable> Executable::bind(const Program& program, const Config&
     }
     x.constants_.push_back(v);
   }
-  for (const auto& n : program.natives) x.natives_.push_back(findBuiltinByKey(n));
+  for (const auto& n : program.natives) {
+    const int id = findBuiltinByKey(n);
+    if (id < 0 || !builtins()[id].fn) {
+      error = "the program calls native '" + n + "', which this build does not have";
+      return std::nullopt;
+    }
+    x.natives_.push_back(&builtins()[id]);
+  }
   for (const auto& p : program.params) {
     Value v;
     if (p.isList) {
@@ -265,7 +272,6 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   for (const auto& c : prog_.chunks) scanCode_[&c - prog_.chunks.data()] = c.code;
   for (uint32_t k = 0; k < scans_.size(); ++k) scanCode_[scans_[k].chunk][scans_[k].start] = kScan | (k << 8);
   scanKept_.resize(scans_.size());
-  for (size_t k = 0; k < prog_.natives.size(); ++k) natives_.push_back(&builtins()[exe_.native(static_cast<uint32_t>(k))]);
   shortcuts_.resize(prog_.chunks.size());
   for (uint32_t k = 0; k < scans_.size(); ++k) {
     const std::vector<uint32_t>& code = prog_.chunks[scans_[k].chunk].code;
@@ -287,7 +293,7 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
         shape = Shortcut::Shape::Arith;
         break;
       case Opcode::Call:
-        if (insnB(code[2]) == 2 && natives_[insnA16(code[2])]->params.size() == 2) shape = Shortcut::Shape::Call;
+        if (insnB(code[2]) == 2 && exe_.native(insnA16(code[2])).params.size() == 2) shape = Shortcut::Shape::Call;
         break;
       default: break;
     }
@@ -295,7 +301,7 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
     if (shape == Shortcut::Shape::None || !x || !y) continue;
     shortcuts_[c].shape = shape;
     shortcuts_[c].op = op;
-    shortcuts_[c].fn = shape == Shortcut::Shape::Call ? natives_[insnA16(code[2])] : nullptr;
+    shortcuts_[c].fn = shape == Shortcut::Shape::Call ? &exe_.native(insnA16(code[2])) : nullptr;
     shortcuts_[c].x = *x;
     shortcuts_[c].y = *y;
   }
@@ -733,7 +739,7 @@ __attribute__((noinline)) Value Evaluator::interpret(int32_t chunkIndex, int64_t
       }
       CASE(Call) {
         const uint32_t id = insnA16(insn), argc = insnB(insn);
-        const Builtin& fn = *natives_[id];
+        const Builtin& fn = exe_.native(id);
         Value* args = sp - argc;
         bool nullArg = false;
         for (uint32_t k = 0; k < argc; ++k) {

@@ -53,7 +53,7 @@ class Executable {
   const Config& config() const { return *config_; }
   const std::vector<Value>& constants() const { return constants_; }
   const std::vector<Value>& params() const { return params_; }
-  int native(uint32_t i) const { return natives_[i]; }
+  const Builtin& native(uint32_t i) const { return *natives_[i]; }  // Call's operand
   int configChannel(int32_t programChannel) const { return channelIndex_[programChannel]; }
   int configOffer(int32_t programOffer) const { return offerIndex_[programOffer]; }
   // The outcome's name as written in output ("none" for kNoOutcome).
@@ -65,7 +65,7 @@ class Executable {
   std::vector<Value> constants_;
   std::vector<Value> params_;
   std::vector<std::unique_ptr<ListObj>> paramLists_;
-  std::vector<int> natives_;
+  std::vector<const Builtin*> natives_;
   std::vector<int> channelIndex_;
   std::vector<int> offerIndex_;
 };
@@ -203,7 +203,6 @@ class Evaluator {
   Value* top_ = nullptr;
   std::vector<uint8_t> active_;  // chunk currently running: re-entry is a fault
   std::vector<std::unique_ptr<EventTest>> eventTests_;  // per chunk; null: run in bytecode
-  std::vector<const Builtin*> natives_;  // the program's, by index (Call's operand)
   std::vector<EventScan> scans_;
   // Chunks that run without entering the dispatch loop (execute()): one event scan
   // (`count(purchases)`), or one operator on two simple operands (a run constant, a customer
