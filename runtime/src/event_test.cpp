@@ -41,14 +41,11 @@ class EventTestCompiler {
       const uint32_t insn = code[pc++];
       const uint32_t a = insnA(insn);
       const Opcode op = insnOp(insn);
+      if (std::optional<Value> v = runConstant(insn, exe_, clock_)) {
+        pushConstant(stack, *v);
+        continue;
+      }
       switch (op) {
-        case Opcode::PushNull: pushConstant(stack, Value::null()); break;
-        case Opcode::PushTrue: pushConstant(stack, Value::boolean(true)); break;
-        case Opcode::PushFalse: pushConstant(stack, Value::boolean(false)); break;
-        case Opcode::PushConst: pushConstant(stack, exe_.constants()[a]); break;
-        case Opcode::LoadParam: pushConstant(stack, exe_.params()[a]); break;
-        case Opcode::LoadNow: pushConstant(stack, Value::time(clock_.now)); break;
-        case Opcode::LoadToday: pushConstant(stack, Value::date(clock_.today)); break;
         case Opcode::LoadEventField: pushOperand(stack, Operand::Source::EventField, a); break;
         case Opcode::LoadField: pushOperand(stack, Operand::Source::CustomerField, a); break;
         case Opcode::LoadLet: pushOperand(stack, Operand::Source::Let, a); break;

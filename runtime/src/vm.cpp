@@ -327,18 +327,29 @@ void Evaluator::begin(uint32_t customer) {
   customerPopulation_.customer = customer;
 }
 
+std::optional<Value> runConstant(uint32_t insn, const Executable& exe, const RunClock& clock) {
+  const uint32_t a = insnA(insn);
+  switch (insnOp(insn)) {
+    case Opcode::PushNull: return Value::null();
+    case Opcode::PushTrue: return Value::boolean(true);
+    case Opcode::PushFalse: return Value::boolean(false);
+    case Opcode::PushConst: return exe.constants()[a];
+    case Opcode::LoadParam: return exe.params()[a];
+    case Opcode::LoadNow: return Value::time(clock.now);
+    case Opcode::LoadToday: return Value::date(clock.today);
+    default: return std::nullopt;
+  }
+}
+
 std::optional<Evaluator::Shortcut::Operand> Evaluator::simpleOperand(uint32_t insn, const Executable& exe,
                                                                      const RunClock& clock) {
   Shortcut::Operand o;
+  if (std::optional<Value> v = runConstant(insn, exe, clock)) {
+    o.value = *v;
+    return o;
+  }
   const uint32_t a = insnA(insn);
   switch (insnOp(insn)) {
-    case Opcode::PushNull: o.value = Value::null(); break;
-    case Opcode::PushTrue: o.value = Value::boolean(true); break;
-    case Opcode::PushFalse: o.value = Value::boolean(false); break;
-    case Opcode::PushConst: o.value = exe.constants()[a]; break;
-    case Opcode::LoadParam: o.value = exe.params()[a]; break;
-    case Opcode::LoadNow: o.value = Value::time(clock.now); break;
-    case Opcode::LoadToday: o.value = Value::date(clock.today); break;
     case Opcode::LoadField: o.source = Shortcut::Source::Field; break;
     case Opcode::LoadLet: o.source = Shortcut::Source::Let; break;
     case Opcode::LoadDecision: o.source = Shortcut::Source::Decision; break;

@@ -76,6 +76,10 @@ class Executable {
 // fields the contact history is taken from.
 void keepFieldsRead(const Program& program, const Config& config, LoadOptions& options);
 
+// The value an instruction pushes when it is a run constant (a literal, a param, `now`, `today`),
+// for the compiled conditions and the chunk shortcuts; nullopt for any other instruction.
+std::optional<Value> runConstant(uint32_t insn, const Executable& exe, const RunClock& clock);
+
 // Parses a param value given as text (config or --param) by the param's type.
 std::optional<Value> parseParamValue(std::string_view text, const Type& type, const TimeZone& zone,
                                      StringPool& pool, std::string& error);
