@@ -65,6 +65,22 @@ struct Fixture {
     if (!error) REQUIRE(ok);
     return sink.rows;
   }
+
+  // The fault of a run of `p` with `let` as its let 0, named `name`, which a segment reads
+  // (`segment s when name is null`): "" when there is none.
+  std::string faultWithLet(Program p, Chunk let, const std::string& name, Type type = Type::of(Kind::Int)) {
+    p.chunks.push_back(std::move(let));
+    p.lets.push_back(NamedChunk{name, static_cast<int32_t>(p.chunks.size() - 1), type, SourceLoc{3, 5}, 0});
+    ChunkBuilder seg(ChunkKind::Segment, "segment s");
+    seg.emitA(Opcode::LoadLet, 0, SourceLoc{4, 18});
+    seg.emit(Opcode::IsNull, SourceLoc{4, 18});
+    seg.emit(Opcode::Return, SourceLoc{4, 18});
+    p.chunks.push_back(seg.finish());
+    p.segments.push_back(NamedChunk{"s", static_cast<int32_t>(p.chunks.size() - 1), Type::of(Kind::Bool), SourceLoc{4, 9}, 0});
+    std::string error;
+    run(p, &error);
+    return error;
+  }
 };
 
 }  // namespace
@@ -103,17 +119,7 @@ TEST_CASE("a forged program that misuses types faults cleanly", "[vm]") {
   b.emitA(Opcode::MakeList, 1, SourceLoc{3, 15});
   b.emit(Opcode::Add, SourceLoc{3, 13});
   b.emit(Opcode::Return, SourceLoc{3, 9});
-  p.chunks.push_back(b.finish());
-  p.lets.push_back(NamedChunk{"bad", 0, Type::of(Kind::Int), SourceLoc{3, 5}, 0});
-  // A segment reads it.
-  ChunkBuilder seg(ChunkKind::Segment, "segment s");
-  seg.emitA(Opcode::LoadLet, 0, SourceLoc{4, 18});
-  seg.emit(Opcode::IsNull, SourceLoc{4, 18});
-  seg.emit(Opcode::Return, SourceLoc{4, 18});
-  p.chunks.push_back(seg.finish());
-  p.segments.push_back(NamedChunk{"s", 1, Type::of(Kind::Bool), SourceLoc{4, 9}, 0});
-  std::string error;
-  f.run(p, &error);
+  const std::string error = f.faultWithLet(p, b.finish(), "bad");
   CHECK_THAT(error, Catch::Contains("bytecode fault in let bad at 3:13"));
   CHECK_THAT(error, Catch::Contains("string and list"));
 }
@@ -124,17 +130,7 @@ TEST_CASE("a forged let cycle faults instead of recursing forever", "[vm]") {
   ChunkBuilder b(ChunkKind::Let, "let loop");
   b.emitA(Opcode::LoadLet, 0, SourceLoc{1, 1});
   b.emit(Opcode::Return, SourceLoc{1, 1});
-  p.chunks.push_back(b.finish());
-  p.lets.push_back(NamedChunk{"loop", 0, Type::of(Kind::Int), SourceLoc{1, 1}, 0});
-  ChunkBuilder seg(ChunkKind::Segment, "segment s");
-  seg.emitA(Opcode::LoadLet, 0, SourceLoc{2, 1});
-  seg.emit(Opcode::IsNull, SourceLoc{2, 1});
-  seg.emit(Opcode::Return, SourceLoc{2, 1});
-  p.chunks.push_back(seg.finish());
-  p.segments.push_back(NamedChunk{"s", 1, Type::of(Kind::Bool), SourceLoc{2, 1}, 0});
-  std::string error;
-  f.run(p, &error);
-  CHECK_THAT(error, Catch::Contains("depends on itself"));
+  CHECK_THAT(f.faultWithLet(p, b.finish(), "loop"), Catch::Contains("depends on itself"));
 }
 
 namespace {
@@ -203,16 +199,7 @@ TEST_CASE("a forged operator the VM runs without its dispatch loop still faults 
     if (c.op == Opcode::Call) b.emitAB(Opcode::Call, 0, 2, SourceLoc{3, 22});
     else b.emit(c.op, SourceLoc{3, 22});
     b.emit(Opcode::Return, SourceLoc{3, 9});
-    p.chunks.push_back(b.finish());
-    p.lets.push_back(NamedChunk{"bad", 0, Type::of(Kind::Bool), SourceLoc{3, 5}, 0});
-    ChunkBuilder seg(ChunkKind::Segment, "segment s");
-    seg.emitA(Opcode::LoadLet, 0, SourceLoc{4, 18});
-    seg.emit(Opcode::IsNull, SourceLoc{4, 18});
-    seg.emit(Opcode::Return, SourceLoc{4, 18});
-    p.chunks.push_back(seg.finish());
-    p.segments.push_back(NamedChunk{"s", 1, Type::of(Kind::Bool), SourceLoc{4, 9}, 0});
-    std::string error;
-    f.run(p, &error);
-    CHECK_THAT(error, Catch::Contains(std::string("bytecode fault in let bad at 3:22: ") + c.fault));
+    CHECK_THAT(f.faultWithLet(p, b.finish(), "bad", Type::of(Kind::Bool)),
+               Catch::Contains(std::string("bytecode fault in let bad at 3:22: ") + c.fault));
   }
 }
