@@ -71,6 +71,15 @@ class EventSelections {
     else  // bits_ has a word past the last event's, so bits[w + 1] is always there
       for (size_t w = 0; w < words; ++w) kept[w] &= bits[w] >> shift | bits[w + 1] << (64 - shift);
   }
+  // The condition's bits for the 64 events from `begin` (bit k: event begin + k), for a customer
+  // with at most 64 events: keep() on one word, in a register. (bits_ has two words past the
+  // last event's, so bits[1] is there even for a customer with no events at the end.)
+  uint64_t word(uint32_t condition, uint32_t begin) const {
+    const uint64_t* bits = bits_[condition].data() + begin / 64;
+    const uint32_t shift = begin % 64;
+    // bits[1] << (64 - shift), written so that a shift of 0 shifts by no more than 63.
+    return bits[0] >> shift | (bits[1] << 1) << (63 - shift);
+  }
   size_t conditions() const;
 
  private:

@@ -547,12 +547,27 @@ const uint64_t* Evaluator::selection(uint32_t condition) {
 std::optional<Value> Evaluator::scan(uint32_t s) {
   const EventScan& sc = scans_[s];
   const uint32_t begin = data_.eventBegin[customer_], end = data_.eventBegin[customer_ + 1];
-  const size_t words = (end - begin + 63) / 64;
+  const uint32_t count = end - begin;
+  // Most customers have at most 64 events: their kept bits are one word, kept in a register.
+  if (count <= 64) {
+    uint64_t kept = count == 64 ? ~uint64_t(0) : (uint64_t(1) << count) - 1;
+    for (uint32_t condition : sc.selections) {
+      // No event left: the rest would not be tested, as a Filter tests no event of an empty list.
+      if (!kept) break;
+      if (context_.selections && context_.selections->has(condition)) {
+        kept &= context_.selections->word(condition, begin);
+        continue;
+      }
+      const uint64_t* bits = selection(condition);
+      if (!bits) return std::nullopt;  // forged bytecode: the expression runs in bytecode
+      kept &= bits[0];
+    }
+    return reduce(sc, begin, &kept, 1);
+  }
+  const size_t words = (count + 63) / 64;
   std::vector<uint64_t>& kept = scanKept_[s];
-  // Every event kept to begin with (most customers have one word: a store, not a memset).
-  kept.resize(words);
-  for (size_t w = 0; w + 1 < words; ++w) kept[w] = ~uint64_t(0);
-  if (words) kept[words - 1] = (end - begin) % 64 ? (uint64_t(1) << ((end - begin) % 64)) - 1 : ~uint64_t(0);
+  kept.assign(words, ~uint64_t(0));  // every event kept to begin with
+  if (count % 64) kept[words - 1] = (uint64_t(1) << (count % 64)) - 1;
   for (uint32_t condition : sc.selections) {
     // Tested up front for every event of the run, or else for this customer's, once.
     if (context_.selections && context_.selections->has(condition)) {
@@ -563,11 +578,20 @@ std::optional<Value> Evaluator::scan(uint32_t s) {
     if (!bits) return std::nullopt;  // forged bytecode: the expression runs in bytecode
     for (size_t w = 0; w < words; ++w) kept[w] &= bits[w];
   }
+  return reduce(sc, begin, kept.data(), words);
+}
+
+std::optional<Value> Evaluator::reduce(const EventScan& sc, uint32_t begin, const uint64_t* kept, size_t words) {
   if (sc.last < 0) {
-    if (sc.reduction == Reduction::Count || sc.reduction == Reduction::Exists) {
+    if (sc.reduction == Reduction::Exists) {
+      for (size_t w = 0; w < words; ++w)
+        if (kept[w]) return Value::boolean(true);
+      return Value::boolean(false);
+    }
+    if (sc.reduction == Reduction::Count) {
       int64_t n = 0;
       for (size_t w = 0; w < words; ++w) n += __builtin_popcountll(kept[w]);
-      return sc.reduction == Reduction::Count ? Value::integer(n) : Value::boolean(n > 0);
+      return Value::integer(n);
     }
     // A customer's events are in time order: the first or last of them, and the earliest or latest
     // of their times (field 0, never null), is the first or last event kept.

@@ -161,6 +161,8 @@ class Evaluator {
   // An event scan's value (event_scan.h); nullopt when a condition met a value of the wrong
   // kind (forged bytecode): the expression then runs in bytecode.
   std::optional<Value> scan(uint32_t s);
+  // The scan's value from the events its pure conditions keep: `words` words of bits from event `begin`.
+  std::optional<Value> reduce(const EventScan& sc, uint32_t begin, const uint64_t* kept, size_t words);
   // The customer's events a pure where-condition holds for, as bits, tested on first use; null
   // on a kind mismatch. (scan() reads a condition EventSelections tested up front from there.)
   const uint64_t* selection(uint32_t condition);
