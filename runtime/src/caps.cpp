@@ -24,15 +24,17 @@ WindowCheck checkWindow(const CapWindow& w, const int64_t* first, const int64_t*
   r.eligibleAt = now;
   // Contacts up to now, oldest first.
   const int64_t* end = first == last || last[-1] <= now ? last : std::upper_bound(first, last, now);
+  // The window's contacts are the newest few: counted back from `end`, not searched for.
+  const int64_t* begin = end;
   if (w.unit == CalendarUnit::None) {
-    const int64_t* begin = std::upper_bound(first, end, now - w.seconds);  // c > now - W
+    while (begin != first && begin[-1] > now - w.seconds) --begin;  // c > now - W
     r.count = end - begin;
     r.full = r.count >= w.count;
     // The window admits one more once the oldest (count - limit + 1) contacts have left it:
     // contact c leaves at c + W.
     if (r.full) r.eligibleAt = *(begin + (r.count - w.count)) + w.seconds;
   } else {
-    const int64_t* begin = std::lower_bound(first, end, periods.start(w.unit));  // c >= start of the period
+    while (begin != first && begin[-1] >= periods.start(w.unit)) --begin;  // c >= start of the period
     r.count = end - begin;
     r.full = r.count >= w.count;
     if (r.full) r.eligibleAt = periods.next(w.unit);

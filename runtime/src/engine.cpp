@@ -42,7 +42,6 @@ struct DecisionRun::Worker {
   std::unique_ptr<Evaluator> ev;
   std::vector<int> rows;                              // scratch for the allocation passes
   Decision probe;
-  std::vector<const CapRule*> capRules;               // scratch for caps
   std::vector<int64_t> channelContacts;
 };
 
@@ -752,25 +751,23 @@ void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d, std:
   Evaluator& ev = *w.ev;
   // The channel's first conditional cap whose condition holds, else its unconditional caps;
   // and every `cap any` line whose condition holds (SPEC §5.3).
-  std::vector<const CapRule*>& rules = w.capRules;
-  rules.clear();
   static const ChannelCaps kNoCaps;  // a channel the program does not name (forged bytecode)
   const ChannelCaps& own = static_cast<size_t>(ch) < channelCaps_.size() ? channelCaps_[static_cast<size_t>(ch)] : kNoCaps;
-  for (const CapRule* r : own.conditional)
+  const CapRule* const* ownBegin = own.unconditional.data();
+  const CapRule* const* ownEnd = ownBegin + own.unconditional.size();
+  for (const CapRule* const& r : own.conditional)
     if (ev.runChunk(r->condition).isTrue()) {
-      rules.push_back(r);
+      ownBegin = &r;
+      ownEnd = &r + 1;
       break;
     }
-  if (rules.empty()) rules = own.unconditional;
-  for (const CapRule* r : anyCaps_)
-    if (r->condition < 0 || ev.runChunk(r->condition).isTrue()) rules.push_back(r);
-  if (rules.empty()) return;
+  if (ownBegin == ownEnd && anyCaps_.empty()) return;
 
   // The customer's contacts, oldest first; the chosen channel's are copied out only when one of
   // its caps applies.
   const int64_t* all = data_.contactTime.data() + data_.contactBegin[c];
   const int64_t* allEnd = data_.contactTime.data() + data_.contactBegin[c + 1];
-  if (rules.front()->channel == ch) {
+  if (ownBegin != ownEnd) {
     const int configChannel = exe_.configChannel(ch);
     w.channelContacts.clear();
     for (uint32_t k = data_.contactBegin[c]; k < data_.contactBegin[c + 1]; ++k)
@@ -781,10 +778,7 @@ void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d, std:
   const int64_t now = context_.clock.now;
   // The binding cap is the full window that stays full longest: it decides next_eligible_at.
   int64_t eligible = now;
-  for (const CapRule* r : rules) {
-    const bool any = r->channel == -1;
-    const int64_t* first = any ? all : w.channelContacts.data();
-    const int64_t* last = any ? allEnd : first + w.channelContacts.size();
+  auto checkRule = [&](const CapRule* r, const int64_t* first, const int64_t* last) {
     for (size_t k = 0; k < r->windows.size(); ++k) {
       const CapWindow& win = r->windows[k];
       WindowCheck check = checkWindow(win, first, last, now, periods);
@@ -800,7 +794,11 @@ void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d, std:
         d.suppressedBy = capTexts_[r - p.caps.data()][k];
       }
     }
-  }
+  };
+  for (const CapRule* const* r = ownBegin; r != ownEnd; ++r)
+    checkRule(*r, w.channelContacts.data(), w.channelContacts.data() + w.channelContacts.size());
+  for (const CapRule* r : anyCaps_)
+    if (r->condition < 0 || ev.runChunk(r->condition).isTrue()) checkRule(r, all, allEnd);
   if (!d.suppressedBy.empty()) d.nextEligibleAt = eligible;
 }
 
