@@ -27,10 +27,12 @@
 
 namespace rekindle {
 
-// An instruction only the Evaluator writes, in its own copy of a chunk (scanCode_), never in a
-// program: the verifier refuses opcodes past the table. A = the event scan it starts.
+// Instructions only the Evaluator writes, in its own copy of a chunk (scanCode_), never in a
+// program: the verifier refuses opcodes past the table. kScan: A = the event scan it starts;
+// kFused: A = the fused_ operator it applies.
 constexpr uint32_t kScan = 0xFF;
-static_assert(kOpcodeCount < kScan, "kScan must stay out of the opcode table");
+constexpr uint32_t kFused = 0xFE;
+static_assert(kOpcodeCount < kFused, "kScan and kFused must stay out of the opcode table");
 
 RunClock RunClock::at(int64_t now, const TimeZone& zone) {
   RunClock c;
@@ -283,27 +285,29 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   for (size_t c = 0; c < prog_.chunks.size(); ++c) {
     const std::vector<uint32_t>& code = prog_.chunks[c].code;
     if (code.size() != 4 || insnOp(code[3]) != Opcode::Return || shortcuts_[c].shape != Shortcut::Shape::None) continue;
-    const Opcode op = insnOp(code[2]);
-    Shortcut::Shape shape = Shortcut::Shape::None;
-    switch (op) {
-      case Opcode::Eq: case Opcode::Ne: case Opcode::Lt: case Opcode::Le: case Opcode::Gt: case Opcode::Ge:
-        shape = Shortcut::Shape::Compare;
-        break;
-      case Opcode::Add: case Opcode::Sub: case Opcode::Mul: case Opcode::Div: case Opcode::Mod:
-        shape = Shortcut::Shape::Arith;
-        break;
-      case Opcode::Call:
-        if (insnB(code[2]) == 2 && exe_.native(insnA16(code[2])).params.size() == 2) shape = Shortcut::Shape::Call;
-        break;
-      default: break;
+    if (std::optional<Shortcut> s = operatorShortcut(code.data(), exe_, clock_)) shortcuts_[c] = *s;
+  }
+  for (size_t c = 0; c < prog_.chunks.size(); ++c) {
+    const std::vector<uint32_t>& code = prog_.chunks[c].code;
+    // Not fused: an instruction of a scan, or one a jump lands on (other than the first).
+    std::vector<uint8_t> scanned(code.size(), 0), landed(code.size() + 1, 0);
+    for (const EventScan& sc : scans_)
+      if (sc.chunk == c) std::fill(scanned.begin() + sc.start, scanned.begin() + sc.end, 1);
+    for (size_t j = 0; j < code.size(); ++j)
+      if (opcodeInfo(insnOp(code[j])).format == OperandFormat::J && j + 1 + insnA(code[j]) <= code.size())
+        landed[j + 1 + insnA(code[j])] = 1;
+    for (size_t p = 0; p + 3 <= code.size();) {
+      std::optional<Shortcut> s;
+      if (!scanned[p] && !scanned[p + 1] && !scanned[p + 2] && !landed[p + 1] && !landed[p + 2])
+        s = operatorShortcut(code.data() + p, exe_, clock_);
+      if (!s) {
+        ++p;
+        continue;
+      }
+      scanCode_[c][p] = kFused | static_cast<uint32_t>(fused_.size() << 8);
+      fused_.push_back(*s);
+      p += 3;
     }
-    auto x = simpleOperand(code[0], exe_, clock_), y = simpleOperand(code[1], exe_, clock_);
-    if (shape == Shortcut::Shape::None || !x || !y) continue;
-    shortcuts_[c].shape = shape;
-    shortcuts_[c].op = op;
-    shortcuts_[c].fn = shape == Shortcut::Shape::Call ? &exe_.native(insnA16(code[2])) : nullptr;
-    shortcuts_[c].x = *x;
-    shortcuts_[c].y = *y;
   }
   selection_.resize(prog_.chunks.size());
   selectionGen_.assign(prog_.chunks.size(), 0);
@@ -359,6 +363,31 @@ std::optional<Evaluator::Shortcut::Operand> Evaluator::simpleOperand(uint32_t in
   return o;
 }
 
+std::optional<Evaluator::Shortcut> Evaluator::operatorShortcut(const uint32_t* insns, const Executable& exe,
+                                                               const RunClock& clock) {
+  Shortcut s;
+  s.op = insnOp(insns[2]);
+  switch (s.op) {
+    case Opcode::Eq: case Opcode::Ne: case Opcode::Lt: case Opcode::Le: case Opcode::Gt: case Opcode::Ge:
+      s.shape = Shortcut::Shape::Compare;
+      break;
+    case Opcode::Add: case Opcode::Sub: case Opcode::Mul: case Opcode::Div: case Opcode::Mod:
+      s.shape = Shortcut::Shape::Arith;
+      break;
+    case Opcode::Call:  // the verifier checked the native and its argument count
+      if (insnB(insns[2]) != 2) return std::nullopt;
+      s.fn = &exe.native(insnA16(insns[2]));
+      s.shape = Shortcut::Shape::Call;
+      break;
+    default: return std::nullopt;
+  }
+  std::optional<Shortcut::Operand> x = simpleOperand(insns[0], exe, clock), y = simpleOperand(insns[1], exe, clock);
+  if (!x || !y) return std::nullopt;
+  s.x = *x;
+  s.y = *y;
+  return s;
+}
+
 // A list for a list parameter; else null, or the parameter's kind (an int for a float).
 static bool argumentFits(const TypePattern& p, const Value& v) {
   if (p.list) return v.tag == Kind::List;
@@ -371,23 +400,27 @@ static bool argumentsFit(const Builtin& fn, const Value* args, int argc) {
   return true;
 }
 
+std::optional<Value> Evaluator::apply(const Shortcut& s, const Value* xy) {
+  if (s.shape == Shortcut::Shape::Compare) {
+    if (std::optional<bool> r = compare(s.op, xy[0], xy[1])) return Value::boolean(*r);
+    return std::nullopt;
+  }
+  if (s.shape == Shortcut::Shape::Arith) return arith(s.op, xy[0], xy[1]);
+  if (!argumentsFit(*s.fn, xy, 2)) return std::nullopt;
+  return (xy[0].isNull() || xy[1].isNull()) && s.fn->propagatesNull ? Value::null() : s.fn->fn(native_, xy, 2);
+}
+
 inline Value Evaluator::execute(int32_t chunk, int64_t element) {
   const Shortcut& s = shortcuts_[chunk];
   if (s.shape != Shortcut::Shape::None && element < 0 && useCompiled_ && !tracer_ && fault_.empty() && !active_[chunk]) {
-    // As the loop would: left operand first; a let's fault does not stop the comparison.
     active_[chunk] = 1;
     std::optional<Value> v;
     if (s.shape == Shortcut::Shape::Scan) {
       v = scan(s.scan);
     } else {
-      Value xy[2] = {operand(s.x), operand(s.y)};
-      if (s.shape == Shortcut::Shape::Compare) {
-        if (std::optional<bool> r = compare(s.op, xy[0], xy[1])) v = Value::boolean(*r);
-      } else if (s.shape == Shortcut::Shape::Arith) {
-        v = arith(s.op, xy[0], xy[1]);
-      } else if (argumentsFit(*s.fn, xy, 2)) {
-        v = (xy[0].isNull() || xy[1].isNull()) && s.fn->propagatesNull ? Value::null() : s.fn->fn(native_, xy, 2);
-      }
+      // As the loop would: left operand first; a let's fault does not stop the operator.
+      const Value xy[2] = {operand(s.x), operand(s.y)};
+      v = apply(s, xy);
     }
     active_[chunk] = 0;
     if (v) return *v;
@@ -852,6 +885,23 @@ __attribute__((noinline)) Value Evaluator::interpret(int32_t chunkIndex, int64_t
         return r;
       }
       default: {
+        if ((insn & 0xFF) == kFused) {
+          // x, y and an operator in one step; on a value of the wrong kind, x and y are pushed and
+          // the operator's own instruction runs next, to fault where it is.
+          const Shortcut& f = fused_[a];
+          top_ = sp;
+          const Value xy[2] = {operand(f.x), operand(f.y)};
+          top_ = base;
+          if (std::optional<Value> v = apply(f, xy)) {
+            *sp++ = *v;
+            pc += 2;
+          } else {
+            *sp++ = xy[0];
+            *sp++ = xy[1];
+            ++pc;
+          }
+          NEXT;
+        }
         if ((insn & 0xFF) != kScan) FAULT("unknown opcode");
         // An event scan: the list expression's value without its lists, and on past its end.
         top_ = sp;

@@ -177,7 +177,8 @@ TEST_CASE("lets are computed at most once and only when used, and and-or short-c
 
 TEST_CASE("a forged operator the VM runs without its dispatch loop still faults where it is", "[vm]") {
   // let bad = account_type OP 1 — one operator on a field and a constant, which execute()
-  // applies directly; the tags do not fit, and the bytecode must report it as it always has.
+  // applies directly, or (followed by more: `(account_type OP 1) is null`) the dispatch loop runs
+  // as one fused step; the tags do not fit, and the bytecode must report it as it always has.
   Fixture f;
   const struct {
     Opcode op;
@@ -185,21 +186,23 @@ TEST_CASE("a forged operator the VM runs without its dispatch loop still faults 
   } cases[] = {{Opcode::Lt, "ordering of string and int"},
                {Opcode::Sub, "operator on string and int"},
                {Opcode::Call, "argument 1 of anniversary_within has the wrong type"}};
-  for (const auto& c : cases) {
-    INFO(c.fault);
-    Program p = f.emailForEveryone();
-    Constant one;
-    one.kind = Kind::Int;
-    one.i = 1;
-    p.constants.push_back(one);
-    p.natives.push_back(builtins()[findBuiltins("", "anniversary_within")[0]].key());
-    ChunkBuilder b(ChunkKind::Let, "let bad");
-    b.emitA(Opcode::LoadField, static_cast<uint32_t>(f.config.schema.customerField("account_type")), SourceLoc{3, 9});
-    b.emitA(Opcode::PushConst, 0, SourceLoc{3, 24});
-    if (c.op == Opcode::Call) b.emitAB(Opcode::Call, 0, 2, SourceLoc{3, 22});
-    else b.emit(c.op, SourceLoc{3, 22});
-    b.emit(Opcode::Return, SourceLoc{3, 9});
-    CHECK_THAT(f.faultWithLet(p, b.finish(), "bad", Type::of(Kind::Bool)),
-               Catch::Contains(std::string("bytecode fault in let bad at 3:22: ") + c.fault));
-  }
+  for (bool fused : {false, true})
+    for (const auto& c : cases) {
+      INFO(c.fault << (fused ? ", fused" : ", the whole chunk"));
+      Program p = f.emailForEveryone();
+      Constant one;
+      one.kind = Kind::Int;
+      one.i = 1;
+      p.constants.push_back(one);
+      p.natives.push_back(builtins()[findBuiltins("", "anniversary_within")[0]].key());
+      ChunkBuilder b(ChunkKind::Let, "let bad");
+      b.emitA(Opcode::LoadField, static_cast<uint32_t>(f.config.schema.customerField("account_type")), SourceLoc{3, 9});
+      b.emitA(Opcode::PushConst, 0, SourceLoc{3, 24});
+      if (c.op == Opcode::Call) b.emitAB(Opcode::Call, 0, 2, SourceLoc{3, 22});
+      else b.emit(c.op, SourceLoc{3, 22});
+      if (fused) b.emit(Opcode::IsNull, SourceLoc{3, 30});
+      b.emit(Opcode::Return, SourceLoc{3, 9});
+      CHECK_THAT(f.faultWithLet(p, b.finish(), "bad", Type::of(Kind::Bool)),
+                 Catch::Contains(std::string("bytecode fault in let bad at 3:22: ") + c.fault));
+    }
 }

@@ -229,6 +229,11 @@ class Evaluator {
     const Builtin* fn = nullptr;  // Call
   };
   static std::optional<Shortcut::Operand> simpleOperand(uint32_t insn, const Executable& exe, const RunClock& clock);
+  // The shortcut of three instructions that are one operator on two simple operands, if they are.
+  static std::optional<Shortcut> operatorShortcut(const uint32_t* insns, const Executable& exe, const RunClock& clock);
+  // An operator shortcut applied to its operands' values, as the loop would; nullopt on a value of
+  // the wrong kind.
+  std::optional<Value> apply(const Shortcut& s, const Value* xy);
   Value operand(const Shortcut::Operand& o) {
     switch (o.source) {
       case Shortcut::Source::Field: return data_.customers[o.index].get(customer_);
@@ -238,7 +243,11 @@ class Evaluator {
     }
   }
   std::vector<Shortcut> shortcuts_;  // per chunk
-  std::vector<std::vector<uint32_t>> scanCode_;  // per chunk: its code, each scan's source made a Scan
+  // Per chunk: its code as the loop runs it, each scan's source made a Scan step, and each operator
+  // on two simple operands inside a larger chunk (`stage == active and ...`) made a Fused step
+  // (one dispatch instead of three) of fused_.
+  std::vector<std::vector<uint32_t>> scanCode_;
+  std::vector<Shortcut> fused_;
   // Per pure where-condition: the customer's events it holds for (EventTest::select), as bits,
   // for the customer of selectionGen_ (0 when the condition met a value of the wrong kind).
   std::vector<std::vector<uint64_t>> selection_;
