@@ -767,11 +767,17 @@ void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d, std:
   // its caps applies.
   const int64_t* all = data_.contactTime.data() + data_.contactBegin[c];
   const int64_t* allEnd = data_.contactTime.data() + data_.contactBegin[c + 1];
+  const int64_t* channelFirst = nullptr;
+  const int64_t* channelLast = nullptr;
   if (ownBegin != ownEnd) {
     const int configChannel = exe_.configChannel(ch);
-    w.channelContacts.clear();
-    for (uint32_t k = data_.contactBegin[c]; k < data_.contactBegin[c + 1]; ++k)
-      if (data_.contactChannel[k] == configChannel) w.channelContacts.push_back(data_.contactTime[k]);
+    const uint32_t from = data_.contactBegin[c], to = data_.contactBegin[c + 1];
+    if (w.channelContacts.size() < to - from) w.channelContacts.resize(to - from);  // only grows
+    int64_t* out = w.channelContacts.data();
+    for (uint32_t k = from; k < to; ++k)
+      if (data_.contactChannel[k] == configChannel) *out++ = data_.contactTime[k];
+    channelFirst = w.channelContacts.data();
+    channelLast = out;
   }
   const int32_t zone = data_.zoneIndex(c);
   const CalendarPeriods& periods = periods_[zone < 0 ? data_.zones.size() : static_cast<size_t>(zone)];
@@ -795,8 +801,7 @@ void DecisionRun::checkCaps(Worker& w, uint32_t c, int32_t ch, Decision& d, std:
       }
     }
   };
-  for (const CapRule* const* r = ownBegin; r != ownEnd; ++r)
-    checkRule(*r, w.channelContacts.data(), w.channelContacts.data() + w.channelContacts.size());
+  for (const CapRule* const* r = ownBegin; r != ownEnd; ++r) checkRule(*r, channelFirst, channelLast);
   for (const CapRule* r : anyCaps_)
     if (r->condition < 0 || ev.runChunk(r->condition).isTrue()) checkRule(r, all, allEnd);
   if (!d.suppressedBy.empty()) d.nextEligibleAt = eligible;

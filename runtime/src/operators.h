@@ -38,12 +38,15 @@ inline bool compareIntegral(Opcode op, int64_t x, int64_t y) {
 std::optional<bool> compareMixed(Opcode op, const Value& x, const Value& y);
 
 // Eq, Ne, Lt, Le, Gt, Ge: false when either side is null (SPEC §3.5); nullopt when the tags
-// cannot be compared. Most comparisons in rules are of two integrals (`idle < at_risk_after`) or
-// of two outcomes (`stage == active`), inline here.
+// cannot be compared. Most comparisons in rules are of two integrals (`idle < at_risk_after`), of
+// two outcomes (`stage == active`) or of two floats, inline here.
 inline std::optional<bool> compare(Opcode op, const Value& x, const Value& y) {
   if (x.tag == y.tag) {
     if (integral(x.tag)) return compareIntegral(op, x.i, y.i);
     if (outcome(x.tag) && (op == Opcode::Eq || op == Opcode::Ne)) return (x.i == y.i) == (op == Opcode::Eq);
+    // Two floats ordered (`spend_12m >= high_value_spend`) as compareValues orders them.
+    if (x.tag == Kind::Float && op != Opcode::Eq && op != Opcode::Ne)
+      return compareIntegral(op, x.f < y.f ? -1 : x.f > y.f ? 1 : 0, 0);
   }
   return compareMixed(op, x, y);
 }
