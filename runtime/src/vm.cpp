@@ -308,6 +308,13 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
       fused_.push_back(*s);
       p += 3;
     }
+    // A guard: a chunk whose fused first operator a false ends.
+    if (shortcuts_[c].shape != Shortcut::Shape::None || (scanCode_[c][0] & 0xFF) != kFused) continue;
+    size_t t = 3;
+    while (t < code.size() && insnOp(code[t]) == Opcode::JumpIfFalse) t += 1 + insnA(code[t]);
+    if (t == 3 || t >= code.size() || insnOp(code[t]) != Opcode::Return) continue;
+    shortcuts_[c] = fused_[insnA(scanCode_[c][0])];
+    shortcuts_[c].guard = true;
   }
   selection_.resize(prog_.chunks.size());
   selectionGen_.assign(prog_.chunks.size(), 0);
@@ -423,6 +430,7 @@ inline Value Evaluator::execute(int32_t chunk, int64_t element) {
       v = apply(s, xy);
     }
     active_[chunk] = 0;
+    if (v && s.guard && !v->isFalse()) return interpret(chunk, element, &*v);
     if (v) return *v;
     // A value of the wrong kind (forged bytecode): the loop reports where, or the fault stands.
   }
@@ -682,15 +690,19 @@ Value Evaluator::setFault(const Chunk& c, size_t pc, const std::string& what) {
     return setFault(chunk, pc - 1, msg);                \
   } while (0)
 
-__attribute__((noinline)) Value Evaluator::interpret(int32_t chunkIndex, int64_t element) {
+__attribute__((noinline)) Value Evaluator::interpret(int32_t chunkIndex, int64_t element, const Value* first) {
   const Chunk& chunk = prog_.chunks[chunkIndex];
-  if (!fault_.empty()) return Value::null();
+  if (!fault_.empty() && !first) return Value::null();  // (a fault in the guard's operands: inside the chunk)
   if (active_[chunkIndex]) return setFault(chunk, 0, "a chunk re-entered itself (dependency cycle)");
   active_[chunkIndex] = 1;
   Value* const base = top_;
   Value* sp = base;
   const uint32_t* code = useCompiled_ && !tracer_ ? scanCode_[chunkIndex].data() : chunk.code.data();
   size_t pc = 0;
+  if (first) {  // the guard applied the first three instructions
+    *sp++ = *first;
+    pc = 3;
+  }
   // Calls out of the loop (lets, decisions, conditions) run above our stack top.
   auto callOut = [&](auto fn) {
     top_ = sp;

@@ -196,6 +196,26 @@ end
   CHECK(compareEvaluations(rulesPath, rules, sourcePath("tests/conformance/rekindle.yaml")).conditions == 24);
 }
 
+TEST_CASE("chunks that start with an operator agree with bytecode however their `and` ends", "[vm]") {
+  // `x op y and ...` ends on a false without entering the dispatch loop only when the `and`'s
+  // jump reaches the chunk's Return: not under a `not`, a comparison or an `or`.
+  const std::string rules = R"(rules guards version 1
+let n = count(events)
+segment g1 when n > 2 and n < 10
+segment g2 when not (n > 2 and n < 10)
+segment g3 when (n > 2 and n < 10) == false
+segment g4 when n > 2 and n < 10 and tier == "web"
+segment g5 when (n > 2 and tier == "web") or n == 0
+segment g6 when (n > 2 and tier == "web") ?? true
+stage
+  active when n >= 1 and g1
+  dormant when n > 1 and not g2 and g3
+  new otherwise
+end
+)";
+  compareEvaluations(sourcePath("tests/conformance/guards.rules"), rules, sourcePath("tests/conformance/rekindle.yaml"));
+}
+
 TEST_CASE("event scans agree with bytecode on long histories", "[vm][where]") {
   // Customers with 0, 1, 63, 64, 65, 129 and 300 events: scans keep their bits in words of 64, and
   // the selections made up front start a customer's bits anywhere in a word.

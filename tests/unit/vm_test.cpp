@@ -206,3 +206,53 @@ TEST_CASE("a forged operator the VM runs without its dispatch loop still faults 
                  Catch::Contains(std::string("bytecode fault in let bad at 3:22: ") + c.fault));
     }
 }
+
+TEST_CASE("a chunk that starts with an operator and `and` ends on false, and otherwise goes on in the loop as bytecode", "[vm]") {
+  // segment s: anniversary_within(bad, 7d), then an `and`-shaped jump to the Return over `or
+  // true`. The let faults and is null; null is not false, so the chunk goes on to `null or true`,
+  // in the loop from where the guard stopped, the fault notwithstanding.
+  Fixture f;
+  Program p = f.emailForEveryone();
+  Constant x;
+  x.kind = Kind::String;
+  x.i = p.addString("x");
+  p.constants.push_back(x);
+  Constant week;
+  week.kind = Kind::Duration;
+  week.i = 7 * kSecondsPerDay;
+  p.constants.push_back(week);
+  p.natives.push_back(builtins()[findBuiltins("", "anniversary_within")[0]].key());
+  ChunkBuilder let(ChunkKind::Let, "let bad");  // "x" + [true]
+  let.emitA(Opcode::PushConst, 0, SourceLoc{3, 9});
+  let.emit(Opcode::PushTrue, SourceLoc{3, 15});
+  let.emitA(Opcode::MakeList, 1, SourceLoc{3, 15});
+  let.emit(Opcode::Add, SourceLoc{3, 13});
+  let.emit(Opcode::Return, SourceLoc{3, 9});
+  p.chunks.push_back(let.finish());
+  p.lets.push_back(NamedChunk{"bad", 0, Type::of(Kind::Date), SourceLoc{3, 5}, 0});
+  ChunkBuilder seg(ChunkKind::Segment, "segment s");
+  seg.emitA(Opcode::LoadLet, 0, SourceLoc{4, 30});
+  seg.emitA(Opcode::PushConst, 1, SourceLoc{4, 35});
+  seg.emitAB(Opcode::Call, 0, 2, SourceLoc{4, 12});
+  ChunkBuilder::Label end = seg.emitJump(Opcode::JumpIfFalse, SourceLoc{4, 12});
+  seg.emit(Opcode::PushTrue, SourceLoc{4, 45});
+  seg.emit(Opcode::Or, SourceLoc{4, 42});
+  seg.bind(end);
+  seg.emit(Opcode::Return, SourceLoc{4, 12});
+  p.chunks.push_back(seg.finish());
+  p.segments.push_back(NamedChunk{"s", 1, Type::of(Kind::Bool), SourceLoc{4, 9}, 0});
+  REQUIRE(verifyProgram(p).empty());
+  std::string e;
+  auto exe = Executable::bind(p, f.config, f.data.strings, {}, e);
+  REQUIRE(exe);
+  RunContext context;
+  context.clock = RunClock::at(*f.config.asOf, f.config.zone);
+  Evaluator compiled(*exe, f.data, context), bytecode(*exe, f.data, context);
+  bytecode.useCompiled(false);
+  compiled.begin(0);
+  bytecode.begin(0);
+  CHECK(bytecode.segment(0).isTrue());
+  CHECK(compiled.segment(0).isTrue());
+  CHECK_THAT(compiled.fault(), Catch::Contains("bytecode fault in let bad at 3:13"));
+  CHECK(compiled.fault() == bytecode.fault());
+}

@@ -155,7 +155,9 @@ class Evaluator {
   Value computeDecision(TableKind k);
   // Runs a chunk: one with a shortcut (below) without entering the dispatch loop, else interpret().
   Value execute(int32_t chunk, int64_t element);
-  Value interpret(int32_t chunk, int64_t element);  // the dispatch loop
+  // The dispatch loop. `first`: the value of the chunk's first operator, which a guard (below)
+  // applied and which did not end the chunk: the loop goes on from the instruction after it.
+  Value interpret(int32_t chunk, int64_t element, const Value* first = nullptr);
   Value setFault(const Chunk& c, size_t pc, const std::string& what);
   Value events();
   // An event scan's value (event_scan.h); nullopt when a condition met a value of the wrong
@@ -213,7 +215,9 @@ class Evaluator {
   // Chunks that run without entering the dispatch loop (execute()): one event scan
   // (`count(purchases)`), or one operator on two simple operands (a run constant, a customer
   // field, a let or a decision): a comparison (`stage == active`, `quiet >= dormant_after`),
-  // arithmetic (`now - last_seen`) or a native (`anniversary_within(birthday, 7d)`).
+  // arithmetic (`now - last_seen`) or a native (`anniversary_within(birthday, 7d)`). Or a guard:
+  // a chunk that starts with such an operator followed by `and` (`stage == active and ...`),
+  // which a false ends without entering the loop.
   struct Shortcut {
     enum class Shape : uint8_t { None, Scan, Compare, Arith, Call };
     enum class Source : uint8_t { Constant, Field, Let, Decision };
@@ -227,6 +231,9 @@ class Evaluator {
     Opcode op = Opcode::Eq;
     Operand x, y;                 // x op y, or fn(x, y)
     const Builtin* fn = nullptr;  // Call
+    // The chunk goes on after the operator, to a JumpIfFalse whose jumps (through more
+    // JumpIfFalse) reach its Return: a false is the chunk's value.
+    bool guard = false;
   };
   static std::optional<Shortcut::Operand> simpleOperand(uint32_t insn, const Executable& exe, const RunClock& clock);
   // The shortcut of three instructions that are one operator on two simple operands, if they are.
