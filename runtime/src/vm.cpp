@@ -308,7 +308,7 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
       fused_.push_back(*s);
       p += 3;
     }
-    // A guard: a chunk whose fused first operator a false ends.
+    // A guard: a chunk that starts with a fused operator, which ends it on a false.
     if (shortcuts_[c].shape != Shortcut::Shape::None || (scanCode_[c][0] & 0xFF) != kFused) continue;
     size_t t = 3;
     while (t < code.size() && insnOp(code[t]) == Opcode::JumpIfFalse) t += 1 + insnA(code[t]);
