@@ -284,11 +284,6 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   }
   for (size_t c = 0; c < prog_.chunks.size(); ++c) {
     const std::vector<uint32_t>& code = prog_.chunks[c].code;
-    if (code.size() != 4 || insnOp(code[3]) != Opcode::Return || shortcuts_[c].shape != Shortcut::Shape::None) continue;
-    if (std::optional<Shortcut> s = operatorShortcut(code.data(), exe_, clock_)) shortcuts_[c] = *s;
-  }
-  for (size_t c = 0; c < prog_.chunks.size(); ++c) {
-    const std::vector<uint32_t>& code = prog_.chunks[c].code;
     // Not fused: an instruction of a scan, or one a jump lands on (other than the first).
     std::vector<uint8_t> scanned(code.size(), 0), landed(code.size() + 1, 0);
     for (const EventScan& sc : scans_)
@@ -308,13 +303,15 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
       fused_.push_back(*s);
       p += 3;
     }
-    // A guard: a chunk that starts with a fused operator, which ends it on a false.
+    // A chunk that starts with a fused operator runs it without the loop when the operator is all
+    // of it (`stage == active`), or as a guard when its value goes on to JumpIfFalse whose jumps
+    // reach the Return (`stage == active and ...`): a false ends the chunk.
     if (shortcuts_[c].shape != Shortcut::Shape::None || (scanCode_[c][0] & 0xFF) != kFused) continue;
     size_t t = 3;
     while (t < code.size() && insnOp(code[t]) == Opcode::JumpIfFalse) t += 1 + insnA(code[t]);
-    if (t == 3 || t >= code.size() || insnOp(code[t]) != Opcode::Return) continue;
+    if (t >= code.size() || insnOp(code[t]) != Opcode::Return) continue;
     shortcuts_[c] = fused_[insnA(scanCode_[c][0])];
-    shortcuts_[c].guard = true;
+    shortcuts_[c].guard = t != 3;
   }
   selection_.resize(prog_.chunks.size());
   selectionGen_.assign(prog_.chunks.size(), 0);
