@@ -27,7 +27,7 @@
 
 namespace rekindle {
 
-// Instructions only the Evaluator writes, in its own copy of a chunk (scanCode_), never in a
+// Instructions only the Evaluator writes, in its own copy of a chunk (loopCode_), never in a
 // program: the verifier refuses opcodes past the table. kScan: A = the event scan it starts;
 // kFused: A = the fused_ operator it applies.
 constexpr uint32_t kScan = 0xFF;
@@ -270,9 +270,9 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   eventTests_ = EventTest::compileAll(exe_, clock_, data_);
   // The list expressions over the events that run as scans, each marked in a copy of its chunk.
   scans_ = findEventScans(exe_, eventTests_);
-  scanCode_.resize(prog_.chunks.size());
-  for (const auto& c : prog_.chunks) scanCode_[&c - prog_.chunks.data()] = c.code;
-  for (uint32_t k = 0; k < scans_.size(); ++k) scanCode_[scans_[k].chunk][scans_[k].start] = kScan | (k << 8);
+  loopCode_.resize(prog_.chunks.size());
+  for (const auto& c : prog_.chunks) loopCode_[&c - prog_.chunks.data()] = c.code;
+  for (uint32_t k = 0; k < scans_.size(); ++k) loopCode_[scans_[k].chunk][scans_[k].start] = kScan | (k << 8);
   scanKept_.resize(scans_.size());
   shortcuts_.resize(prog_.chunks.size());
   for (uint32_t k = 0; k < scans_.size(); ++k) {
@@ -299,18 +299,18 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
         ++p;
         continue;
       }
-      scanCode_[c][p] = kFused | static_cast<uint32_t>(fused_.size() << 8);
+      loopCode_[c][p] = kFused | static_cast<uint32_t>(fused_.size() << 8);
       fused_.push_back(*s);
       p += 3;
     }
     // A chunk that starts with a fused operator runs it without the loop when the operator is all
     // of it (`stage == active`), or as a guard when its value goes on to JumpIfFalse whose jumps
     // reach the Return (`stage == active and ...`): a false ends the chunk.
-    if (shortcuts_[c].shape != Shortcut::Shape::None || (scanCode_[c][0] & 0xFF) != kFused) continue;
+    if (shortcuts_[c].shape != Shortcut::Shape::None || (loopCode_[c][0] & 0xFF) != kFused) continue;
     size_t t = 3;
     while (t < code.size() && insnOp(code[t]) == Opcode::JumpIfFalse) t += 1 + insnA(code[t]);
     if (t >= code.size() || insnOp(code[t]) != Opcode::Return) continue;
-    shortcuts_[c] = fused_[insnA(scanCode_[c][0])];
+    shortcuts_[c] = fused_[insnA(loopCode_[c][0])];
     shortcuts_[c].guard = t != 3;
   }
   selection_.resize(prog_.chunks.size());
@@ -694,7 +694,7 @@ __attribute__((noinline)) Value Evaluator::interpret(int32_t chunkIndex, int64_t
   active_[chunkIndex] = 1;
   Value* const base = top_;
   Value* sp = base;
-  const uint32_t* code = useCompiled_ && !tracer_ ? scanCode_[chunkIndex].data() : chunk.code.data();
+  const uint32_t* code = useCompiled_ && !tracer_ ? loopCode_[chunkIndex].data() : chunk.code.data();
   size_t pc = 0;
   if (first) {  // the guard applied the first three instructions
     *sp++ = *first;

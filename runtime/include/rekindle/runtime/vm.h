@@ -253,7 +253,7 @@ class Evaluator {
   // Per chunk: its code as the loop runs it, each scan's source made a Scan step, and each operator
   // on two simple operands inside a larger chunk (`stage == active and ...`) made a Fused step
   // (one dispatch instead of three) of fused_.
-  std::vector<std::vector<uint32_t>> scanCode_;
+  std::vector<std::vector<uint32_t>> loopCode_;
   std::vector<Shortcut> fused_;
   // Per pure where-condition: the customer's events it holds for (EventTest::select), as bits,
   // for the customer of selectionGen_ (0 when the condition met a value of the wrong kind).
