@@ -22,9 +22,10 @@ WindowCheck checkWindow(const CapWindow& w, const int64_t* first, const int64_t*
                         const CalendarPeriods& periods) {
   WindowCheck r;
   r.eligibleAt = now;
-  // Contacts up to now, oldest first.
-  const int64_t* end = first == last || last[-1] <= now ? last : std::upper_bound(first, last, now);
-  // The window's contacts are the newest few: counted back from `end`, not searched for.
+  // Contacts up to now, oldest first. The window's contacts are the newest few (and contacts
+  // after now fewer): both ends are counted back from the newest, not searched for.
+  const int64_t* end = last;
+  while (end != first && end[-1] > now) --end;
   const int64_t* begin = end;
   if (w.unit == CalendarUnit::None) {
     while (begin != first && begin[-1] > now - w.seconds) --begin;  // c > now - W
