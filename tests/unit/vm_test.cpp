@@ -66,6 +66,22 @@ struct Fixture {
     return sink.rows;
   }
 
+  // let bad = "x" + [true]: verifies (stack-sound), but the tags do not fit; it faults at 3:13
+  // ("string and list") and its value is null. Adds its string constant to `p`.
+  static Chunk stringPlusList(Program& p) {
+    Constant x;
+    x.kind = Kind::String;
+    x.i = p.addString("x");
+    p.constants.push_back(x);
+    ChunkBuilder b(ChunkKind::Let, "let bad");
+    b.emitA(Opcode::PushConst, static_cast<uint32_t>(p.constants.size() - 1), SourceLoc{3, 9});
+    b.emit(Opcode::PushTrue, SourceLoc{3, 15});
+    b.emitA(Opcode::MakeList, 1, SourceLoc{3, 15});
+    b.emit(Opcode::Add, SourceLoc{3, 13});
+    b.emit(Opcode::Return, SourceLoc{3, 9});
+    return b.finish();
+  }
+
   // The fault of a run of `p` with `let` as its let 0, named `name`, which a segment reads
   // (`segment s when name is null`): "" when there is none.
   std::string faultWithLet(Program p, Chunk let, const std::string& name, Type type = Type::of(Kind::Int)) {
@@ -108,18 +124,8 @@ TEST_CASE("consent is enforced by the runtime on any bytecode", "[vm][consent]")
 TEST_CASE("a forged program that misuses types faults cleanly", "[vm]") {
   Fixture f;
   Program p = f.emailForEveryone();
-  // let bad = "x" + [1]   — verifies (stack-sound), but the tags do not fit.
-  Constant s;
-  s.kind = Kind::String;
-  s.i = p.addString("x");
-  p.constants.push_back(s);
-  ChunkBuilder b(ChunkKind::Let, "let bad");
-  b.emitA(Opcode::PushConst, 0, SourceLoc{3, 9});
-  b.emit(Opcode::PushTrue, SourceLoc{3, 15});
-  b.emitA(Opcode::MakeList, 1, SourceLoc{3, 15});
-  b.emit(Opcode::Add, SourceLoc{3, 13});
-  b.emit(Opcode::Return, SourceLoc{3, 9});
-  const std::string error = f.faultWithLet(p, b.finish(), "bad");
+  Chunk bad = Fixture::stringPlusList(p);
+  const std::string error = f.faultWithLet(p, std::move(bad), "bad");
   CHECK_THAT(error, Catch::Contains("bytecode fault in let bad at 3:13"));
   CHECK_THAT(error, Catch::Contains("string and list"));
 }
@@ -213,22 +219,12 @@ TEST_CASE("a chunk that starts with an operator and `and` ends on false, and oth
   // in the loop from where the guard stopped, the fault notwithstanding.
   Fixture f;
   Program p = f.emailForEveryone();
-  Constant x;
-  x.kind = Kind::String;
-  x.i = p.addString("x");
-  p.constants.push_back(x);
+  p.chunks.push_back(Fixture::stringPlusList(p));  // constant 0
   Constant week;
   week.kind = Kind::Duration;
   week.i = 7 * kSecondsPerDay;
-  p.constants.push_back(week);
+  p.constants.push_back(week);  // constant 1
   p.natives.push_back(builtins()[findBuiltins("", "anniversary_within")[0]].key());
-  ChunkBuilder let(ChunkKind::Let, "let bad");  // "x" + [true]
-  let.emitA(Opcode::PushConst, 0, SourceLoc{3, 9});
-  let.emit(Opcode::PushTrue, SourceLoc{3, 15});
-  let.emitA(Opcode::MakeList, 1, SourceLoc{3, 15});
-  let.emit(Opcode::Add, SourceLoc{3, 13});
-  let.emit(Opcode::Return, SourceLoc{3, 9});
-  p.chunks.push_back(let.finish());
   p.lets.push_back(NamedChunk{"bad", 0, Type::of(Kind::Date), SourceLoc{3, 5}, 0});
   ChunkBuilder seg(ChunkKind::Segment, "segment s");
   seg.emitA(Opcode::LoadLet, 0, SourceLoc{4, 30});
