@@ -129,8 +129,8 @@ EventSelections::EventSelections(const Executable& exe, const RunClock& clock, c
 
   const uint32_t events = data.eventBegin.empty() ? 0 : data.eventBegin.back();
   const size_t words = (events + 63) / 64;
-  // Two words more than the events need: keep() and word() read a word past the customer's
-  // last one, and word() two from where a customer with no events begins.
+  // Two words more than the events need: word() reads a word past the customer's last one, and
+  // two from where a customer with no events begins.
   for (uint32_t c : conditions) bits_[c].assign(words + 2, 0);
   // Each part a range of whole words, its own: the threads share nothing they write.
   const size_t parts = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(threads), words / 1024 + 1));

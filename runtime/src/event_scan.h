@@ -59,26 +59,20 @@ class EventSelections {
 
   // Whether the condition (a chunk) was selected for every event.
   bool has(uint32_t condition) const { return condition < bits_.size() && !bits_[condition].empty(); }
-  // Keeps in `kept` only the events of [begin, end) a condition that has() holds for: bit k of
-  // kept[k / 64] (event begin + k) is cleared when the condition is false for that event. A
-  // customer's events need not start on a word: each word is a shift across two.
-  void keep(uint32_t condition, uint32_t begin, uint32_t end, uint64_t* kept) const {
-    const uint64_t* bits = bits_[condition].data() + begin / 64;
-    const uint32_t shift = begin % 64;
-    const size_t words = (end - begin + 63) / 64;
-    if (shift == 0)
-      for (size_t w = 0; w < words; ++w) kept[w] &= bits[w];
-    else  // bits_ has a word past the last event's, so bits[w + 1] is always there
-      for (size_t w = 0; w < words; ++w) kept[w] &= bits[w] >> shift | bits[w + 1] << (64 - shift);
-  }
-  // The condition's bits for the 64 events from `begin` (bit k: event begin + k), for a customer
-  // with at most 64 events: keep() on one word, in a register. (bits_ has two words past the
-  // last event's, so bits[1] is there even for a customer with no events at the end.)
+  // The condition's bits for the 64 events from `begin` (bit k: event begin + k). A customer's
+  // events need not start on a word: it is a shift across two. (bits_ has two words past the last
+  // event's, so bits[1] is there even from where a customer with no events at the end begins.)
   uint64_t word(uint32_t condition, uint32_t begin) const {
     const uint64_t* bits = bits_[condition].data() + begin / 64;
     const uint32_t shift = begin % 64;
     // bits[1] << (64 - shift), written so that a shift of 0 shifts by no more than 63.
     return bits[0] >> shift | (bits[1] << 1) << (63 - shift);
+  }
+  // Keeps in `kept` only the events of [begin, end) a condition that has() holds for: bit k of
+  // kept[k / 64] (event begin + k) is cleared when the condition is false for that event.
+  void keep(uint32_t condition, uint32_t begin, uint32_t end, uint64_t* kept) const {
+    for (size_t w = 0, words = (end - begin + 63) / 64; w < words; ++w)
+      kept[w] &= word(condition, begin + static_cast<uint32_t>(w * 64));
   }
   size_t conditions() const;
 
