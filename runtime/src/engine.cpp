@@ -481,14 +481,17 @@ void runContest(const Executable& exe, TableKind table, const Contest& c, std::v
       else allocated[k] = static_cast<int32_t>(r);
     }
     // Ties go to the customer with the lower bucket of the row's outcome name, then the lower id:
-    // independent of input order, thread count and sharding.
-    std::sort(contenders.begin(), contenders.end(), [&](const Contender& a, const Contender& b) {
-      int cmp = RankKey::compare(a.cand->key, b.cand->key, row.descending);
-      if (cmp != 0) return cmp < 0;
-      if (a.bucket != b.bucket) return a.bucket < b.bucket;
-      return *c.ids[a.customer] < *c.ids[b.customer];
-    });
+    // independent of input order, thread count and sharding. Only the winners and the first one
+    // turned away (the cutoff's tie) need their places: the others fall through to their next
+    // row, whose own contest orders them again.
     size_t given = std::min<size_t>(contenders.size(), static_cast<size_t>(limit));
+    std::partial_sort(contenders.begin(), contenders.begin() + std::min(contenders.size(), given + 1), contenders.end(),
+                      [&](const Contender& a, const Contender& b) {
+                        int cmp = RankKey::compare(a.cand->key, b.cand->key, row.descending);
+                        if (cmp != 0) return cmp < 0;
+                        if (a.bucket != b.bucket) return a.bucket < b.bucket;
+                        return *c.ids[a.customer] < *c.ids[b.customer];
+                      });
     BudgetUse use;
     use.table = table;
     use.row = static_cast<int>(r);

@@ -98,6 +98,38 @@ TEST_CASE("budgets: top N by rank, ties by bucket, nulls last, fall-through", "[
   CHECK(runEngine(rules, 4) == t);
 }
 
+TEST_CASE("a budget's summary: given, turned away, the cut-off and whether it was a tie", "[engine][budget]") {
+  // The b2c spenders: K09 200; K01 K02 K03 K04 100; K05 50; K10 100 but without email consent,
+  // so it takes GOLD without using the budget. GOLD's 4 go to K09 and three of the 100s: the last
+  // one given is a 100 and so is the first turned away (not K05), a tie broken by the bucket.
+  // SILVER's 2 go to the last 100 and K05: nobody turned away.
+  RunRequest r;
+  r.rulesPath = "engine.rules";
+  r.rulesText = header() +
+                "channel\n  email when true\n  none otherwise\nend\n"
+                "offer\n"
+                "  GOLD   when account_type == \"b2c\" and spend > 0 limit 4 rank by spend desc\n"
+                "  SILVER when account_type == \"b2c\" and spend > 0 limit 2 rank by spend desc\n"
+                "  none   otherwise\nend\n";
+  r.configPath = sourcePath("tests/engine/rekindle.yaml");
+  RunOutcome out = runRules(r);
+  INFO(out.error);
+  REQUIRE(out.ok);
+  REQUIRE(out.summary.budgets.size() == 2);
+  const BudgetUse& gold = out.summary.budgets[0];
+  CHECK(gold.outcome == "GOLD");
+  CHECK(gold.given == 4);
+  CHECK(gold.turnedAway == 2);
+  CHECK(gold.cutoff == "100");
+  CHECK(gold.tieAtCutoff);
+  const BudgetUse& silver = out.summary.budgets[1];
+  CHECK(silver.outcome == "SILVER");
+  CHECK(silver.given == 2);
+  CHECK(silver.turnedAway == 0);
+  CHECK(silver.cutoff == "50");
+  CHECK_FALSE(silver.tieAtCutoff);
+}
+
 TEST_CASE("asc ranking and the control group, which uses no budget", "[engine][budget][holdout]") {
   const std::string rules = header() +
                             "offer\n  GOLD when account_type == \"b2c\" and spend > 0 limit 2 rank by spend asc\n  none otherwise\nend\n"
