@@ -7,6 +7,10 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "rekindle/runtime/vm.h"
 
 namespace rekindle {
@@ -171,6 +175,7 @@ class EventTestCompiler {
       if (v.tag != Kind::String) continue;  // null and other kinds never equal a string
       if (const std::string* interned = data_.strings.find(*v.s)) {
         out_.strings_.push_back(interned);
+        out_.stringCells_.push_back(static_cast<int64_t>(reinterpret_cast<intptr_t>(interned)));
         ++n.count;
       }
     }
@@ -227,20 +232,80 @@ inline uint64_t cellsWhereOp(Opcode op, const int64_t* cells, uint32_t count, in
   }
 }
 
-#if defined(__x86_64__)
-// The same with AVX2's four 64-bit compares at once, on the machines that have it (most since
-// 2013); the build targets the x86-64 baseline, whose SSE2 has no 64-bit compare.
-__attribute__((target("avx2"))) uint64_t cellsWhereAvx2(Opcode op, const int64_t* cells, uint32_t count, int64_t c) {
-  return cellsWhereOp(op, cells, count, c);
+// Bit k set where cells[k] equals one of values[0, n), for k < count.
+inline uint64_t cellsEqualAnyPortable(const int64_t* cells, uint32_t count, const int64_t* values, uint32_t n) {
+  uint64_t found = 0;
+  for (uint32_t j = 0; j < n; ++j) found |= cellsWhereOp(Opcode::Eq, cells, count, values[j]);
+  return found;
 }
+
+#if defined(__x86_64__)
+// The same with AVX2, on the machines that have it (most since 2013; the build targets the x86-64
+// baseline, whose SSE2 has no 64-bit compare): a whole block four cells at a time, each compare's
+// lanes taken as bits by movemask. x < c is c > x; x >= c is not c > x; x <= c is not x > c.
+// The four cells from cells + 4j, and the top bit of each lane of a compare as bits 4j to 4j + 3.
+__attribute__((target("avx2"))) inline __m256i fourCells(const int64_t* cells, uint32_t j) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cells + 4 * j));
+}
+__attribute__((target("avx2"))) inline uint64_t laneBits(__m256i m, uint32_t j) {
+  return uint64_t(_mm256_movemask_pd(_mm256_castsi256_pd(m))) << (4 * j);
+}
+
+__attribute__((target("avx2"))) uint64_t cellsWhereAvx2(Opcode op, const int64_t* cells, uint32_t count, int64_t c) {
+  if (count < 64) return cellsWhereOp(op, cells, count, c);
+  const __m256i v = _mm256_set1_epi64x(c);
+  uint64_t out = 0;
+  switch (op) {
+    case Opcode::Eq:
+    case Opcode::Ne:
+      for (uint32_t j = 0; j < 16; ++j) out |= laneBits(_mm256_cmpeq_epi64(fourCells(cells, j), v), j);
+      return op == Opcode::Eq ? out : ~out;
+    case Opcode::Gt:
+    case Opcode::Le:
+      for (uint32_t j = 0; j < 16; ++j) out |= laneBits(_mm256_cmpgt_epi64(fourCells(cells, j), v), j);
+      return op == Opcode::Gt ? out : ~out;
+    case Opcode::Lt:
+    case Opcode::Ge:
+      for (uint32_t j = 0; j < 16; ++j) out |= laneBits(_mm256_cmpgt_epi64(v, fourCells(cells, j)), j);
+      return op == Opcode::Lt ? out : ~out;
+    default: return 0;
+  }
+}
+
+__attribute__((target("avx2"))) uint64_t cellsEqualAnyAvx2(const int64_t* cells, uint32_t count, const int64_t* values,
+                                                           uint32_t n) {
+  if (count < 64 || n == 0) return cellsEqualAnyPortable(cells, count, values, n);
+  if (n == 1) return cellsWhereAvx2(Opcode::Eq, cells, count, values[0]);
+  // Up to eight values compared with each load (`kind in [...]` lists are short), the rest after.
+  constexpr uint32_t kAtOnce = 8;
+  const uint32_t m = std::min(n, kAtOnce);
+  __m256i v[kAtOnce];
+  for (uint32_t k = 0; k < m; ++k) v[k] = _mm256_set1_epi64x(values[k]);
+  uint64_t out = 0;
+  for (uint32_t j = 0; j < 16; ++j) {
+    const __m256i x = fourCells(cells, j);
+    __m256i hit = _mm256_cmpeq_epi64(x, v[0]);
+    for (uint32_t k = 1; k < m; ++k) hit = _mm256_or_si256(hit, _mm256_cmpeq_epi64(x, v[k]));
+    out |= laneBits(hit, j);
+  }
+  return n > m ? out | cellsEqualAnyAvx2(cells, count, values + m, n - m) : out;
+}
+
+const bool kAvx2 = __builtin_cpu_supports("avx2");
 #endif
 
 uint64_t cellsWhere(Opcode op, const int64_t* cells, uint32_t count, int64_t c) {
 #if defined(__x86_64__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) return cellsWhereAvx2(op, cells, count, c);
+  if (kAvx2) return cellsWhereAvx2(op, cells, count, c);
 #endif
   return cellsWhereOp(op, cells, count, c);
+}
+
+uint64_t cellsEqualAny(const int64_t* cells, uint32_t count, const int64_t* values, uint32_t n) {
+#if defined(__x86_64__)
+  if (kAvx2) return cellsEqualAnyAvx2(cells, count, values, n);
+#endif
+  return cellsEqualAnyPortable(cells, count, values, n);
 }
 
 // The same comparison with its operands swapped: `c < field` is `field > c`.
@@ -328,9 +393,7 @@ bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t beg
         }
         // A string column (compile() checked): its cells are the interned strings' addresses.
         const Column& column = data.events[x.index];
-        uint64_t found = 0;
-        for (uint32_t j = n.b; j < n.b + n.count; ++j)
-          found |= cellsWhere(Opcode::Eq, column.payloads() + begin, count, reinterpret_cast<int64_t>(strings_[j]));
+        const uint64_t found = cellsEqualAny(column.payloads() + begin, count, stringCells_.data() + n.b, n.count);
         out = (wantFound ? found : ~found & all) & ~column.nullBits(begin, count);
         break;
       }

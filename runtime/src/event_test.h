@@ -147,6 +147,7 @@ class EventTest {
   std::vector<Node> nodes_;                      // children before parents; the last is the root
   std::vector<std::unique_ptr<ListObj>> lists_;  // constant lists (`kind in ["a", "b"]`)
   std::vector<const std::string*> strings_;      // StringIs: interned constants
+  std::vector<int64_t> stringCells_;             // the same as a string column's cells hold them
 };
 
 }  // namespace rekindle
