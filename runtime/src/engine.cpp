@@ -263,8 +263,8 @@ bool DecisionRun::prepareSteps(const MergedStats* merged, std::string& error) {
     carry_ = std::make_unique<Carry>(p);
   if (p.holdout.present) {
     holdout_.resize(n);
-    for (uint32_t c = 0; c < n; ++c)
-      holdout_[c] = customerBucket(data_.customerId(c), p.holdout.salt) < p.holdout.fraction;
+    const uint64_t seed = bucketSeed(p.holdout.salt);
+    for (uint32_t c = 0; c < n; ++c) holdout_[c] = customerBucket(data_.customerId(c), seed) < p.holdout.fraction;
   }
   // std.clv alone needs a pass over the customers but nothing from the rest of the population.
   const bool populationStep = p.features & (kUsesRfm | kUsesQuantile);
@@ -469,6 +469,7 @@ void runContest(const Executable& exe, TableKind table, const Contest& c, std::v
       continue;
     }
     const std::string& outcome = exe.outcomeName(table, row.outcome);
+    const uint64_t seed = bucketSeed(outcome);
     struct Contender {
       uint32_t customer;
       const Candidate* cand;
@@ -477,7 +478,7 @@ void runContest(const Executable& exe, TableKind table, const Contest& c, std::v
     std::vector<Contender> contenders;
     for (uint32_t k : here) {
       const Candidate& cand = candidateOf(k, static_cast<int32_t>(r));
-      if (cand.consumes) contenders.push_back({k, &cand, customerBucket(*c.ids[k], outcome)});
+      if (cand.consumes) contenders.push_back({k, &cand, customerBucket(*c.ids[k], seed)});
       else allocated[k] = static_cast<int32_t>(r);
     }
     // Ties go to the customer with the lower bucket of the row's outcome name, then the lower id:

@@ -96,6 +96,7 @@ TEST_CASE("customer buckets are stable and documented", "[core][hash]") {
   CHECK(b >= 0.0);
   CHECK(b < 1.0);
   CHECK(customerBucket("C001", "winback-2026q4") == b);
+  CHECK(customerBucket("C001", bucketSeed("winback-2026q4")) == b);  // the salt hashed once, as runs do
   CHECK(customerBucket("C001", "other-salt") != b);
   // Roughly uniform over sequential ids.
   int below = 0;
