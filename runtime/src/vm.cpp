@@ -469,7 +469,12 @@ ConsentResult Evaluator::consent(int32_t programChannel) const {
   if (ch.requiresField >= 0) {
     Value r = data_.customers[ch.requiresField].get(customer_);
     if (r.isNull()) return ConsentResult::MissingField;
-    if (r.tag == Kind::String && r.s->find_first_not_of(" \t") == std::string::npos) return ConsentResult::MissingField;
+    // Blank is missing. Most details start with a character that is not blank: one look decides.
+    if (r.tag == Kind::String) {
+      const std::string& detail = *r.s;
+      const bool blankStart = detail.empty() || detail[0] == ' ' || detail[0] == '\t';
+      if (blankStart && detail.find_first_not_of(" \t") == std::string::npos) return ConsentResult::MissingField;
+    }
   }
   return ConsentResult::Allowed;
 }

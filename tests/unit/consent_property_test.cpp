@@ -71,8 +71,8 @@ std::string randomRules(std::mt19937& rng) {
 }
 
 std::string field(std::mt19937& rng, bool allowBlank) {
-  std::string v = pick(rng, {"", "x@y", "  ", "123"});
-  return allowBlank || v != "  " ? v : "z";
+  std::string v = pick(rng, {"", "x@y", "  ", "123", " x@y", "\t "});
+  return allowBlank || (v != "  " && v != "\t ") ? v : "z";
 }
 
 }  // namespace
@@ -119,11 +119,42 @@ TEST_CASE("no rules route a customer to a channel without consent", "[consent][p
       int address = channel == "email" ? 1 : channel == "sms" ? 2 : 3;
       INFO("customer " << cust[0] << " routed to " << channel);
       CHECK(cust[consent] == "true");
-      CHECK(cust[address].find_first_not_of(' ') != std::string::npos);
+      CHECK(cust[address].find_first_not_of(" \t") != std::string::npos);
     }
   }
   CHECK(programs == 300);
   CHECK(routed > 1000);  // the property was exercised, not vacuous
   INFO(decisions);
+  runCommand("rm -rf " + dir, out);
+}
+
+TEST_CASE("a blank contact detail is missing; one with blanks around it is not", "[consent]") {
+  const std::string dir = "/tmp/rekindle-blank-" + std::to_string(::getpid());
+  std::string out;
+  runCommand("mkdir -p " + dir, out);
+  std::ofstream(dir + "/rekindle.yaml") << kConfig;
+  std::ofstream(dir + "/contacts.csv") << "id,at,channel\n";
+  // Every customer agrees to email; only the address differs.
+  std::ofstream(dir + "/customers.csv") << "id,email,phone,token,consent_email,consent_sms,consent_push,score\n"
+                                        << "B1,x@y,,,true,false,,\n"
+                                        << "B2,\"  \",,,true,false,,\n"
+                                        << "B3,\"\t\",,,true,false,,\n"
+                                        << "B4,\" x@y\",,,true,false,,\n"
+                                        << "B5,\"\tx@y \",,,true,false,,\n"
+                                        << "B6,,,,true,false,,\n";
+  RunRequest r;
+  r.configPath = dir + "/rekindle.yaml";
+  r.rulesPath = "blank.rules";
+  r.rulesText = "rules blank version 1\nchannel\n  email when true\n  none otherwise\nend\n";
+  RunOutcome got = runRules(r);
+  INFO(got.error);
+  REQUIRE(got.ok);
+  auto rows = parseCsv(got.output);
+  REQUIRE(rows.size() == 7);
+  const char* want[] = {"email", "none", "none", "email", "email", "none"};
+  for (size_t i = 1; i < rows.size(); ++i) {
+    INFO(rows[i][0]);
+    CHECK(rows[i][3] == want[i - 1]);
+  }
   runCommand("rm -rf " + dir, out);
 }
