@@ -3,7 +3,8 @@
 // DecisionRun::decide (every customer's stage, segments, channel, caps and offer), best of
 // --repeat runs, on 1 thread and on --threads threads. Decisions go to a sink that drops
 // them, or (--format csv) are formatted as CSV into /dev/null, so that file output is
-// measured apart from deciding.
+// measured apart from deciding. Like `rekindle run`, it runs on transparent huge pages
+// (REKINDLE_HUGE_PAGES=0 to time 4 KiB pages).
 //
 //   rekindle_bench_decide RULES --config rekindle.yaml --customers F --events F [--threads N] [--repeat K] [--format none|csv]
 #include <fmt/format.h>
@@ -21,6 +22,7 @@
 #include "rekindle/runtime/engine.h"
 #include "rekindle/runtime/vm.h"
 #include "rekindle/runtime/writer.h"
+#include "huge_pages.h"
 
 using namespace rekindle;
 
@@ -48,6 +50,7 @@ class DiscardingSink : public DecisionSink {
 }  // namespace
 
 int main(int argc, char** argv) {
+  rekindle::cli::startWithHugePages(argv, "bench");
   std::string rulesPath, configPath, customers, events, format = "none";
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int repeat = 3;

@@ -24,31 +24,11 @@ bool registerCommand(const char* name, CommandFactory factory) {
   return true;
 }
 
-namespace {
-
-// A run reads and regroups gigabytes, much of it at random (the customer index, the event
-// columns): on 2 MiB pages rather than 4 KiB ones it takes far fewer TLB misses and page faults,
-// and a 1M-customer run is about 10% faster (bench/RESULTS.md). glibc (2.35 and later) backs its
-// allocations with transparent huge pages only when told so at startup, by a tunable: the
-// process starts itself again with it set (hugePagesTunables says when). If the exec fails, the
-// command simply goes on as it is.
-void startWithHugePages(int argc, char** argv) {
-  const char* tunables = std::getenv("GLIBC_TUNABLES");
-  auto value = hugePagesTunables(argc > 1 ? argv[1] : nullptr, std::getenv("REKINDLE_HUGE_PAGES"), tunables);
-  if (!value || setenv("GLIBC_TUNABLES", value->c_str(), 1) != 0) return;
-  execv("/proc/self/exe", argv);
-  // Still here: the exec failed. Take the setting back, so that children do not inherit it.
-  if (tunables) setenv("GLIBC_TUNABLES", tunables, 1);
-  else unsetenv("GLIBC_TUNABLES");
-}
-
-}  // namespace
-
 }  // namespace rekindle::cli
 
 int main(int argc, char** argv) {
   using namespace rekindle::cli;
-  startWithHugePages(argc, argv);
+  startWithHugePages(argv, argc > 1 ? argv[1] : nullptr);
   CLI::App app{"Rekindle: lifecycle and win-back rules over customer exports"};
   app.name("rekindle");
   app.require_subcommand(1);
