@@ -1,6 +1,7 @@
 // Types, values, string interning and the per-customer arena.
 #include "rekindle/core/value.h"
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -100,6 +101,7 @@ struct StringPool::Impl {
   };
   std::deque<std::string> storage;  // stable addresses
   std::vector<Slot> slots = std::vector<Slot>(64);
+  std::vector<const std::string*> blanks;  // the blank strings interned, sorted by address
 
   size_t probe(std::string_view s, size_t h) const {
     size_t mask = slots.size() - 1;
@@ -133,7 +135,16 @@ const std::string* StringPool::intern(std::string_view s, size_t h) {
   }
   const std::string* stored = &impl_->storage.emplace_back(s);
   impl_->slots[i] = {h, stored};
+  if (s.find_first_not_of(" \t") == std::string_view::npos) {
+    auto& blanks = impl_->blanks;
+    blanks.insert(std::upper_bound(blanks.begin(), blanks.end(), stored, std::less<const std::string*>()), stored);
+  }
   return stored;
+}
+
+bool StringPool::isBlank(const std::string* s) const {
+  const auto& blanks = impl_->blanks;
+  return !blanks.empty() && std::binary_search(blanks.begin(), blanks.end(), s, std::less<const std::string*>());
 }
 
 const std::string* StringPool::find(std::string_view s) const {

@@ -469,12 +469,8 @@ ConsentResult Evaluator::consent(int32_t programChannel) const {
   if (ch.requiresField >= 0) {
     Value r = data_.customers[ch.requiresField].get(customer_);
     if (r.isNull()) return ConsentResult::MissingField;
-    // Blank is missing. Most details start with a character that is not blank: one look decides.
-    if (r.tag == Kind::String) {
-      const std::string& detail = *r.s;
-      const bool blankStart = detail.empty() || detail[0] == ' ' || detail[0] == '\t';
-      if (blankStart && detail.find_first_not_of(" \t") == std::string::npos) return ConsentResult::MissingField;
-    }
+    // Blank is missing. Every string of the run is the dataset's pool's, which knows the blank ones.
+    if (r.tag == Kind::String && data_.strings.isBlank(r.s)) return ConsentResult::MissingField;
   }
   return ConsentResult::Allowed;
 }

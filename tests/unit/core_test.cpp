@@ -136,6 +136,24 @@ TEST_CASE("values: equality and order as the language defines them", "[core]") {
   CHECK_FALSE(parseTypeName("strin"));
 }
 
+TEST_CASE("the string pool knows its blank strings without reading them", "[core]") {
+  StringPool pool;
+  // Many strings interned around the blank ones, so that the pool's storage spans several blocks.
+  std::vector<const std::string*> blanks, others;
+  for (int i = 0; i < 3000; ++i) {
+    others.push_back(pool.intern("c" + std::to_string(i) + "@example.com"));
+    if (i % 1000 == 0) blanks.push_back(pool.intern(std::string(static_cast<size_t>(i / 1000), ' ')));
+  }
+  blanks.push_back(pool.intern("\t"));
+  blanks.push_back(pool.intern(" \t "));
+  others.push_back(pool.intern(" x"));
+  others.push_back(pool.intern("x\t"));
+  others.push_back(pool.intern("\n"));  // only spaces and tabs are blank
+  for (const std::string* b : blanks) CHECK(pool.isBlank(b));
+  for (const std::string* o : others) CHECK_FALSE(pool.isBlank(o));
+  CHECK(pool.isBlank(pool.intern("  ")));  // interned before: the same string
+}
+
 TEST_CASE("diagnostics render with the source line and a caret range", "[core]") {
   SourceFile src("r.rules", "let x = 1\nsegment s when 沉睡 > 2\n");
   Diagnostic d;
