@@ -122,6 +122,12 @@ say ""
 say "decision pass alone, in memory (rekindle_bench_decide; best of 3):"
 "$BUILD/bench/rekindle_bench_decide" "$RULES" --config "$CONFIG" --customers "$DATA/customers.csv" --events "$DATA/events.csv" \
   --threads "${THREADS:-$(nproc)}" | sed 's/^/  /' | tee -a "$REPORT"
+if [[ " $PEERS " == *" handwritten "* ]]; then
+  # The same work as prepare + decide (every table, both budgets), on the same huge pages.
+  say "  the hand-written program's deciding alone, 1 thread (compare with prepare + decide, not decide alone):"
+  GLIBC_TUNABLES=glibc.malloc.hugetlb=1 "$BUILD/bench/rekindle_bench_handwritten" --customers "$DATA/customers.csv" \
+    --events "$DATA/events.csv" --out "$OUT/handwritten-1.csv" --threads 1 2>&1 >/dev/null | sed 's/^/  /' | tee -a "$REPORT"
+fi
 
 say ""
 say "the readers alone, every column (rekindle_bench_read; best of 3, one core):"
