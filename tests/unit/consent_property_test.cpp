@@ -128,7 +128,7 @@ TEST_CASE("no rules route a customer to a channel without consent", "[consent][p
   runCommand("rm -rf " + dir, out);
 }
 
-TEST_CASE("a blank contact detail is missing; one with blanks around it is not", "[consent]") {
+TEST_CASE("a blank contact detail is missing, and one with blanks around it is not", "[consent]") {
   const std::string dir = "/tmp/rekindle-blank-" + std::to_string(::getpid());
   std::string out;
   runCommand("mkdir -p " + dir, out);
