@@ -174,8 +174,7 @@ class EventTestCompiler {
     for (const Value& v : candidates) {
       if (v.tag != Kind::String) continue;  // null and other kinds never equal a string
       if (const std::string* interned = data_.strings.find(*v.s)) {
-        out_.strings_.push_back(interned);
-        out_.stringCells_.push_back(static_cast<int64_t>(reinterpret_cast<intptr_t>(interned)));
+        out_.strings_.push_back(EventTest::cellOf(interned));
         ++n.count;
       }
     }
@@ -382,7 +381,7 @@ bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t beg
         const bool wantFound = n.op == Opcode::Eq || n.op == Opcode::In;
         auto is = [&](const std::string* s) {
           bool found = false;
-          for (uint32_t j = n.b; j < n.b + n.count && !found; ++j) found = s == strings_[j];
+          for (uint32_t j = n.b; j < n.b + n.count && !found; ++j) found = cellOf(s) == strings_[j];
           return found == wantFound;
         };
         if (x.source != Operand::Source::EventField) {
@@ -393,7 +392,7 @@ bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t beg
         }
         // A string column (compile() checked): its cells are the interned strings' addresses.
         const Column& column = data.events[x.index];
-        const uint64_t found = cellsEqualAny(column.payloads() + begin, count, stringCells_.data() + n.b, n.count);
+        const uint64_t found = cellsEqualAny(column.payloads() + begin, count, strings_.data() + n.b, n.count);
         out = (wantFound ? found : ~found & all) & ~column.nullBits(begin, count);
         break;
       }

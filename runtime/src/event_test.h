@@ -122,7 +122,7 @@ class EventTest {
         if (x.isNull()) return false;
         if (x.tag != Kind::String) return std::nullopt;
         bool found = false;
-        for (uint32_t k = n.b; k < n.b + n.count && !found; ++k) found = x.s == strings_[k];
+        for (uint32_t k = n.b; k < n.b + n.count && !found; ++k) found = cellOf(x.s) == strings_[k];
         return found == (n.op == Opcode::Eq || n.op == Opcode::In);
       }
       case Node::Shape::IsNull: return operand(n.a, s).isNull();
@@ -146,8 +146,9 @@ class EventTest {
   std::vector<Operand> operands_;
   std::vector<Node> nodes_;                      // children before parents; the last is the root
   std::vector<std::unique_ptr<ListObj>> lists_;  // constant lists (`kind in ["a", "b"]`)
-  std::vector<const std::string*> strings_;      // StringIs: interned constants
-  std::vector<int64_t> stringCells_;             // the same as a string column's cells hold them
+  // StringIs: the interned constants, as a string column's cells hold them (their addresses).
+  std::vector<int64_t> strings_;
+  static int64_t cellOf(const std::string* s) { return static_cast<int64_t>(reinterpret_cast<intptr_t>(s)); }
 };
 
 }  // namespace rekindle
