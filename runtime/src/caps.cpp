@@ -18,6 +18,16 @@ CalendarPeriods::CalendarPeriods(int64_t now, const TimeZone& zone) {
   }
 }
 
+namespace {
+
+// The earliest contact time a window counts at `now`: a rolling window of W counts c when
+// now - W < c (times are whole seconds), a calendar window from the start of its period.
+int64_t windowFrom(const CapWindow& w, int64_t now, const CalendarPeriods& periods) {
+  return w.unit == CalendarUnit::None ? now - w.seconds + 1 : periods.start(w.unit);
+}
+
+}  // namespace
+
 WindowCheck checkWindow(const CapWindow& w, const int64_t* first, const int64_t* last, int64_t now,
                         const CalendarPeriods& periods) {
   WindowCheck r;
@@ -27,26 +37,19 @@ WindowCheck checkWindow(const CapWindow& w, const int64_t* first, const int64_t*
   const int64_t* end = last;
   while (end != first && end[-1] > now) --end;
   const int64_t* begin = end;
-  if (w.unit == CalendarUnit::None) {
-    while (begin != first && begin[-1] > now - w.seconds) --begin;  // c > now - W
-    r.count = end - begin;
-    r.full = r.count >= w.count;
-    // The window admits one more once the oldest (count - limit + 1) contacts have left it:
-    // contact c leaves at c + W.
-    if (r.full) r.eligibleAt = *(begin + (r.count - w.count)) + w.seconds;
-  } else {
-    while (begin != first && begin[-1] >= periods.start(w.unit)) --begin;  // c >= start of the period
-    r.count = end - begin;
-    r.full = r.count >= w.count;
-    if (r.full) r.eligibleAt = periods.next(w.unit);
-  }
+  const int64_t from = windowFrom(w, now, periods);
+  while (begin != first && begin[-1] >= from) --begin;
+  r.count = end - begin;
+  r.full = r.count >= w.count;
+  if (!r.full) return r;
+  // A rolling window admits one more once the oldest (count - limit + 1) contacts have left it
+  // (contact c leaves at c + W); a calendar window when the next period starts.
+  r.eligibleAt = w.unit == CalendarUnit::None ? *(begin + (r.count - w.count)) + w.seconds : periods.next(w.unit);
   return r;
 }
 
 bool countsInWindow(const CapWindow& w, int64_t c, int64_t now, const CalendarPeriods& periods) {
-  if (c > now) return false;
-  if (w.unit == CalendarUnit::None) return c > now - w.seconds;
-  return c >= periods.start(w.unit);
+  return c <= now && c >= windowFrom(w, now, periods);
 }
 
 std::string windowText(const CapWindow& w) {
