@@ -3,11 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <cstdlib>
 #include <map>
 #include <string>
-
-#include <unistd.h>
 
 #include "common.h"
 #include "huge_pages.h"
