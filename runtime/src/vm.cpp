@@ -313,6 +313,21 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
     shortcuts_[c] = fused_[insnA(loopCode_[c][0])];
     shortcuts_[c].guard = t != 3;
   }
+  outcomeGuards_.resize(prog_.chunks.size());
+  for (const DecisionTable& t : prog_.tables)
+    for (const DecisionRow& row : t.rows) {
+      if (row.condition < 0) continue;
+      const Shortcut& s = shortcuts_[static_cast<size_t>(row.condition)];
+      if (s.shape != Shortcut::Shape::Compare || s.op != Opcode::Eq) continue;
+      const bool decisionFirst = s.x.source == Shortcut::Source::Decision;
+      const Shortcut::Operand& decision = decisionFirst ? s.x : s.y;
+      const Shortcut::Operand& other = decisionFirst ? s.y : s.x;
+      if (decision.source != Shortcut::Source::Decision || other.source != Shortcut::Source::Constant ||
+          !outcome(other.value.tag) || decision.index >= kTableCount)
+        continue;
+      outcomeGuards_[static_cast<size_t>(row.condition)] =
+          OutcomeGuard{static_cast<int8_t>(decision.index), other.value.tag, other.value.i};
+    }
   selection_.resize(prog_.chunks.size());
   selectionGen_.assign(prog_.chunks.size(), 0);
   selectionOk_.assign(prog_.chunks.size(), 0);
@@ -485,7 +500,9 @@ Value Evaluator::outcomeValue(TableKind k, int32_t outcome) const {
 }
 
 Value Evaluator::rowCondition(TableKind k, const DecisionRow& row) {
-  Value cond = row.condition < 0 ? Value::boolean(true) : execute(row.condition, -1);
+  Value cond = row.condition < 0       ? Value::boolean(true)
+               : ruledOut(row.condition) ? Value::boolean(false)
+                                         : execute(row.condition, -1);
   if (tracer_) tracer_->rowTried(k, static_cast<size_t>(&row - prog_.table(k).rows.data()), cond);
   return cond;
 }

@@ -235,6 +235,23 @@ class Evaluator {
     // JumpIfFalse) reach its Return: a false is the chunk's value.
     bool guard = false;
   };
+  // A decision-table row whose condition starts with `table == outcome` (`stage == active and
+  // ...`, from its shortcut): once the customer's decision of that table is known to be another
+  // outcome, the condition is false, and rowCondition does not run it. Retail's offer table
+  // starts twelve of its fifteen rows so (`stage == ...`, `channel == none`), and a customer
+  // passes most of them over.
+  struct OutcomeGuard {
+    int8_t table = -1;  // -1: the condition does not start so
+    Kind kind = Kind::Null;
+    int64_t outcome = 0;
+  };
+  std::vector<OutcomeGuard> outcomeGuards_;  // per chunk
+  bool ruledOut(int32_t chunk) const {
+    const OutcomeGuard& g = outcomeGuards_[chunk];
+    if (g.table < 0 || !useCompiled_ || tracer_ || decGen_[g.table] != gen_ || active_[chunk]) return false;
+    const Value& d = decVal_[g.table];
+    return d.tag == g.kind && d.i != g.outcome;
+  }
   static std::optional<Shortcut::Operand> simpleOperand(uint32_t insn, const Executable& exe, const RunClock& clock);
   // The shortcut of three instructions that are one operator on two simple operands, if they are.
   static std::optional<Shortcut> operatorShortcut(const uint32_t* insns, const Executable& exe, const RunClock& clock);
