@@ -323,7 +323,8 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
       const Shortcut::Operand& decision = decisionFirst ? s.x : s.y;
       const Shortcut::Operand& other = decisionFirst ? s.y : s.x;
       if (decision.source != Shortcut::Source::Decision || other.source != Shortcut::Source::Constant ||
-          !outcome(other.value.tag) || decision.index >= kTableCount)
+          decision.index >= kTableCount ||
+          other.value.tag != outcomeValue(static_cast<TableKind>(decision.index), 0).tag)
         continue;
       outcomeGuards_[static_cast<size_t>(row.condition)] =
           OutcomeGuard{static_cast<int8_t>(decision.index), other.value.tag, other.value.i};

@@ -257,7 +257,8 @@ TEST_CASE("a chunk that starts with an operator and `and` ends on false, and oth
 TEST_CASE("a row that starts with `stage == x` is passed over once the stage is another, as in bytecode", "[vm]") {
   // Rows guarded by a decision, either way round, alone or before `and`; a stage that is null for
   // the customers with no tier (a null decision rules nothing out). Each customer is evaluated in
-  // bytecode, and compiled with the stage known before the rows run and without.
+  // bytecode, and compiled three ways: with the stage unknown when the rows run, computed before
+  // them, and fixed to its row before them (as the allocator and the carried values fix it).
   const std::string rules =
       "rules guards\n"
       "stage\n"
@@ -280,37 +281,42 @@ TEST_CASE("a row that starts with `stage == x` is passed over once the stage is 
   RunContext context;
   context.clock = RunClock::at(*bound.config->asOf, bound.config->zone);
   Evaluator bytecode(*bound.exe, *bound.data, context), late(*bound.exe, *bound.data, context),
-      early(*bound.exe, *bound.data, context);
+      early(*bound.exe, *bound.data, context), fixed(*bound.exe, *bound.data, context);
   bytecode.useCompiled(false);
+  std::vector<int> stageRow(bound.data->customerCount);
+  for (uint32_t c = 0; c < bound.data->customerCount; ++c) {
+    bytecode.begin(c);
+    bytecode.decision(TableKind::Stage);
+    stageRow[c] = bytecode.decidedRow(TableKind::Stage);
+  }
+  auto begin = [&](uint32_t c) {
+    bytecode.begin(c);
+    late.begin(c);
+    early.begin(c);
+    early.decision(TableKind::Stage);
+    fixed.begin(c);
+    fixed.fixRow(TableKind::Stage, stageRow[c]);
+  };
   std::set<std::string> stages;
   for (uint32_t c = 0; c < bound.data->customerCount; ++c) {
     INFO("customer " << bound.data->customerId(c));
     for (TableKind k : {TableKind::Channel, TableKind::Offer}) {
       INFO("table " << tableName(k));
-      bytecode.begin(c);
-      late.begin(c);
-      early.begin(c);
-      early.decision(TableKind::Stage);
-      if (k == TableKind::Offer) {  // as the offer's allocation pass sees it: the channel decided
-        bytecode.decision(TableKind::Channel);
-        late.decision(TableKind::Channel);
-        early.decision(TableKind::Channel);
-      }
+      begin(c);
+      if (k == TableKind::Offer)  // as the offer's allocation pass sees it: the channel decided
+        for (Evaluator* ev : {&bytecode, &late, &early, &fixed}) ev->decision(TableKind::Channel);
       std::vector<int> expected, rows;
       bytecode.eligibleRows(k, expected);
-      late.eligibleRows(k, rows);
-      CHECK(rows == expected);
-      early.eligibleRows(k, rows);
-      CHECK(rows == expected);
-      bytecode.begin(c);
-      late.begin(c);
-      early.begin(c);
-      early.decision(TableKind::Stage);
+      for (Evaluator* ev : {&late, &early, &fixed}) {
+        ev->eligibleRows(k, rows);
+        CHECK(rows == expected);
+      }
+      begin(c);
       const Value want = bytecode.decision(k);
-      CHECK(outcomeLabel(*bound.exe, k, late.decision(k)) == outcomeLabel(*bound.exe, k, want));
-      CHECK(outcomeLabel(*bound.exe, k, early.decision(k)) == outcomeLabel(*bound.exe, k, want));
-      CHECK(late.decidedRow(k) == bytecode.decidedRow(k));
-      CHECK(early.decidedRow(k) == bytecode.decidedRow(k));
+      for (Evaluator* ev : {&late, &early, &fixed}) {
+        CHECK(outcomeLabel(*bound.exe, k, ev->decision(k)) == outcomeLabel(*bound.exe, k, want));
+        CHECK(ev->decidedRow(k) == bytecode.decidedRow(k));
+      }
     }
     stages.insert(outcomeLabel(*bound.exe, TableKind::Stage, bytecode.decision(TableKind::Stage)));
   }

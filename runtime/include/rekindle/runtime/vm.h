@@ -237,7 +237,7 @@ class Evaluator {
   };
   // A decision-table row whose condition starts with `table == outcome` (`stage == active and
   // ...`, from its shortcut): once the customer's decision of that table is known to be another
-  // outcome, the condition is false, and rowCondition does not run it. Retail's offer table
+  // outcome (computed, or fixed to a row), the condition is false, and rowCondition does not run it. Retail's offer table
   // starts twelve of its fifteen rows so (`stage == ...`, `channel == none`), and a customer
   // passes most of them over.
   struct OutcomeGuard {
@@ -248,9 +248,14 @@ class Evaluator {
   std::vector<OutcomeGuard> outcomeGuards_;  // per chunk
   bool ruledOut(int32_t chunk) const {
     const OutcomeGuard& g = outcomeGuards_[chunk];
-    if (g.table < 0 || !useCompiled_ || tracer_ || decGen_[g.table] != gen_ || active_[chunk]) return false;
-    const Value& d = decVal_[g.table];
-    return d.tag == g.kind && d.i != g.outcome;
+    if (g.table < 0 || !useCompiled_ || tracer_ || active_[chunk]) return false;
+    if (decGen_[g.table] == gen_) {
+      const Value& d = decVal_[g.table];
+      return d.tag == g.kind && d.i != g.outcome;
+    }
+    // Fixed by the allocator or an earlier pass: the row's outcome, unless no row (null).
+    if (fixedGen_[g.table] != gen_ || fixedRow_[g.table] < 0) return false;
+    return prog_.tables[g.table].rows[fixedRow_[g.table]].outcome != g.outcome;
   }
   static std::optional<Shortcut::Operand> simpleOperand(uint32_t insn, const Executable& exe, const RunClock& clock);
   // The shortcut of three instructions that are one operator on two simple operands, if they are.
