@@ -327,7 +327,7 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
           other.value.tag != outcomeValue(static_cast<TableKind>(decision.index), 0).tag)
         continue;
       outcomeGuards_[static_cast<size_t>(row.condition)] =
-          OutcomeGuard{static_cast<int8_t>(decision.index), other.value.tag, other.value.i};
+          OutcomeGuard{static_cast<int8_t>(decision.index), other.value.i};
     }
   selection_.resize(prog_.chunks.size());
   selectionGen_.assign(prog_.chunks.size(), 0);

@@ -237,22 +237,19 @@ class Evaluator {
   };
   // A decision-table row whose condition starts with `table == outcome` (`stage == active and
   // ...`, from its shortcut): once the customer's decision of that table is known to be another
-  // outcome (computed, or fixed to a row), the condition is false, and rowCondition does not run it. Retail's offer table
-  // starts twelve of its fifteen rows so (`stage == ...`, `channel == none`), and a customer
-  // passes most of them over.
+  // outcome (computed, or fixed to a row), the condition is false, and rowCondition does not run
+  // it. Retail's offer table starts twelve of its fifteen rows so (`stage == ...`, `channel ==
+  // none`), and a customer passes most of them over.
   struct OutcomeGuard {
     int8_t table = -1;  // -1: the condition does not start so
-    Kind kind = Kind::Null;
     int64_t outcome = 0;
   };
   std::vector<OutcomeGuard> outcomeGuards_;  // per chunk
   bool ruledOut(int32_t chunk) const {
     const OutcomeGuard& g = outcomeGuards_[chunk];
     if (g.table < 0 || !useCompiled_ || tracer_ || active_[chunk]) return false;
-    if (decGen_[g.table] == gen_) {
-      const Value& d = decVal_[g.table];
-      return d.tag == g.kind && d.i != g.outcome;
-    }
+    // A decision's value is null or an outcome of its table's kind, the constant's kind.
+    if (decGen_[g.table] == gen_) return !decVal_[g.table].isNull() && decVal_[g.table].i != g.outcome;
     // Fixed by the allocator or an earlier pass: the row's outcome, unless no row (null).
     if (fixedGen_[g.table] != gen_ || fixedRow_[g.table] < 0) return false;
     return prog_.tables[g.table].rows[fixedRow_[g.table]].outcome != g.outcome;
