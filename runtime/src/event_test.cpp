@@ -378,21 +378,16 @@ bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t beg
       }
       case Node::Shape::StringIs: {
         const Operand& x = operands_[n.a];
-        const bool wantFound = n.op == Opcode::Eq || n.op == Opcode::In;
-        auto is = [&](const std::string* s) {
-          bool found = false;
-          for (uint32_t j = n.b; j < n.b + n.count && !found; ++j) found = cellOf(s) == strings_[j];
-          return found == wantFound;
-        };
         if (x.source != Operand::Source::EventField) {
           const Value v = value(x, begin);
           if (!v.isNull() && v.tag != Kind::String) return false;
-          out = !v.isNull() && is(v.s) ? all : 0;
+          out = !v.isNull() && stringIs(n, v.s) ? all : 0;
           break;
         }
         // A string column (compile() checked): its cells are the interned strings' addresses.
         const Column& column = data.events[x.index];
         const uint64_t found = cellsEqualAny(column.payloads() + begin, count, strings_.data() + n.b, n.count);
+        const bool wantFound = n.op == Opcode::Eq || n.op == Opcode::In;
         out = (wantFound ? found : ~found & all) & ~column.nullBits(begin, count);
         break;
       }

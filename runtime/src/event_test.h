@@ -121,9 +121,7 @@ class EventTest {
         const Value x = operand(n.a, s);
         if (x.isNull()) return false;
         if (x.tag != Kind::String) return std::nullopt;
-        bool found = false;
-        for (uint32_t k = n.b; k < n.b + n.count && !found; ++k) found = cellOf(x.s) == strings_[k];
-        return found == (n.op == Opcode::Eq || n.op == Opcode::In);
+        return stringIs(n, x.s);
       }
       case Node::Shape::IsNull: return operand(n.a, s).isNull();
       case Node::Shape::IsNotNull: return !operand(n.a, s).isNull();
@@ -149,6 +147,13 @@ class EventTest {
   // StringIs: the interned constants, as a string column's cells hold them (their addresses).
   std::vector<int64_t> strings_;
   static int64_t cellOf(const std::string* s) { return static_cast<int64_t>(reinterpret_cast<intptr_t>(s)); }
+  // A StringIs node on one interned string: whether it is one of the node's constants (Eq, In), or
+  // none of them (Ne, NotIn).
+  bool stringIs(const Node& n, const std::string* s) const {
+    bool found = false;
+    for (uint32_t k = n.b; k < n.b + n.count && !found; ++k) found = cellOf(s) == strings_[k];
+    return found == (n.op == Opcode::Eq || n.op == Opcode::In);
+  }
 };
 
 }  // namespace rekindle
