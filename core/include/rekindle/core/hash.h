@@ -27,11 +27,12 @@ inline uint64_t mix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-// bucket(salt) of a customer: FNV-1a-64 over the bytes salt, 0x00, customer id; then mix64;
-// the top 53 bits divided by 2^53. A number in [0, 1).
 // The hash of the salt and its 0x00, which every customer's bucket of that salt continues from:
 // a run with a million customers hashes the salt once.
 inline uint64_t bucketSeed(std::string_view salt) { return fnv1a64(std::string_view("\0", 1), fnv1a64(salt)); }
+
+// bucket(salt) of a customer: FNV-1a-64 over the bytes salt, 0x00, customer id; then mix64;
+// the top 53 bits divided by 2^53. A number in [0, 1). `seed` is bucketSeed(salt).
 inline double customerBucket(std::string_view customerId, uint64_t seed) {
   return static_cast<double>(mix64(fnv1a64(customerId, seed)) >> 11) * (1.0 / 9007199254740992.0);
 }
