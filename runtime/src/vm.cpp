@@ -274,6 +274,23 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   for (const auto& c : prog_.chunks) loopCode_[&c - prog_.chunks.data()] = c.code;
   for (uint32_t k = 0; k < scans_.size(); ++k) loopCode_[scans_[k].chunk][scans_[k].start] = kScan | (k << 8);
   scanKept_.resize(scans_.size());
+  quickScans_.assign(scans_.size(), 0);
+  for (uint32_t k = 0; k < scans_.size(); ++k) {
+    const EventScan& sc = scans_[k];
+    const bool time = sc.field == 0;
+    const bool ends = sc.reduction == Reduction::Count || sc.reduction == Reduction::Exists ||
+                      sc.reduction == Reduction::First || sc.reduction == Reduction::Last ||
+                      (time && (sc.reduction == Reduction::Min || sc.reduction == Reduction::Max));
+    // A sum over a field of the kind its native sums (the checker's choice of overload).
+    const Kind field = sc.field >= 0 && static_cast<size_t>(sc.field) < data_.events.size()
+                           ? data_.events[sc.field].kind() : Kind::Null;
+    const bool sum = (sc.reduction == Reduction::Sum && field == Kind::Int) ||
+                     (sc.reduction == Reduction::SumFloat && field == Kind::Float) ||
+                     (sc.reduction == Reduction::SumDuration && field == Kind::Duration);
+    quickScans_[k] = sc.last < 0 && (ends || sum) && context_.selections &&
+                     std::all_of(sc.selections.begin(), sc.selections.end(),
+                                 [&](uint32_t c) { return context_.selections->has(c); });
+  }
   shortcuts_.resize(prog_.chunks.size());
   for (uint32_t k = 0; k < scans_.size(); ++k) {
     const std::vector<uint32_t>& code = prog_.chunks[scans_[k].chunk].code;
@@ -337,6 +354,10 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
 Evaluator::~Evaluator() = default;
 
 size_t Evaluator::eventScans() const { return scans_.size(); }
+
+size_t Evaluator::quickScans() const {
+  return static_cast<size_t>(std::count(quickScans_.begin(), quickScans_.end(), 1));
+}
 
 size_t Evaluator::compiledConditions() const {
   return static_cast<size_t>(std::count_if(eventTests_.begin(), eventTests_.end(), [](const auto& t) { return t != nullptr; }));
@@ -601,10 +622,42 @@ const uint64_t* Evaluator::selection(uint32_t condition) {
   return selectionOk_[condition] ? bits.data() : nullptr;
 }
 
+inline Value Evaluator::quickScan(const EventScan& sc, uint32_t begin, uint32_t count) const {
+  uint64_t kept = count == 64 ? ~uint64_t(0) : (uint64_t(1) << count) - 1;
+  for (uint32_t condition : sc.selections) kept &= context_.selections->word(condition, begin);
+  switch (sc.reduction) {
+    case Reduction::Count: return Value::integer(__builtin_popcountll(kept));
+    case Reduction::Exists: return Value::boolean(kept != 0);
+    case Reduction::Sum:
+    case Reduction::SumFloat:
+    case Reduction::SumDuration: {
+      // The non-null values, added in event order as Reducer adds them.
+      const Column& column = data_.events[sc.field];
+      const int64_t* cells = column.payloads() + begin;
+      int64_t whole = 0;
+      double real = 0;
+      // (No event kept, maybe none at all: the null bits are not read.)
+      for (uint64_t bits = kept ? kept & ~column.nullBits(begin, count) : 0; bits; bits &= bits - 1) {
+        const int64_t cell = cells[__builtin_ctzll(bits)];
+        if (sc.reduction == Reduction::SumFloat) real += Value::tagged(Kind::Float, cell).f;
+        else whole += cell;
+      }
+      return sc.reduction == Reduction::SumFloat ? Value::real(real) : Value::tagged(column.kind(), whole);
+    }
+    default: break;
+  }
+  if (!kept) return Value::null();
+  // Events are in time order: the earliest time is the first event's, the latest the last's.
+  const bool earliest = sc.reduction == Reduction::First || sc.reduction == Reduction::Min;
+  const uint32_t event = begin + static_cast<uint32_t>(earliest ? __builtin_ctzll(kept) : 63 - __builtin_clzll(kept));
+  return sc.field >= 0 ? data_.events[sc.field].get(event) : Value::event(event);
+}
+
 std::optional<Value> Evaluator::scan(uint32_t s) {
   const EventScan& sc = scans_[s];
   const uint32_t begin = data_.eventBegin[customer_], end = data_.eventBegin[customer_ + 1];
   const uint32_t count = end - begin;
+  if (quickScans_[s] && count <= 64) return quickScan(sc, begin, count);
   // Most customers have at most 64 events: their kept bits are one word, kept in a register.
   if (count <= 64) {
     uint64_t kept = count == 64 ? ~uint64_t(0) : (uint64_t(1) << count) - 1;

@@ -146,6 +146,7 @@ class Evaluator {
   void useCompiled(bool on) { useCompiled_ = on; }
   size_t compiledConditions() const;  // how many where-conditions compiled
   size_t eventScans() const;          // how many list expressions run as event scans
+  size_t quickScans() const;          // how many of them are quick (quickScans_)
   Arena& arena() { return arena_; }
   NativeContext& nativeContext() { return native_; }
 
@@ -163,6 +164,8 @@ class Evaluator {
   // An event scan's value (event_scan.h); nullopt when a condition met a value of the wrong
   // kind (forged bytecode): the expression then runs in bytecode.
   std::optional<Value> scan(uint32_t s);
+  // A quick scan's value (quickScans_) for a customer whose `count` events from `begin` are at most 64.
+  Value quickScan(const EventScan& sc, uint32_t begin, uint32_t count) const;
   // The scan's value from the events its pure conditions keep: `words` words of bits from event `begin`.
   std::optional<Value> reduce(const EventScan& sc, uint32_t begin, const uint64_t* kept, size_t words);
   // The customer's events a pure where-condition holds for, as bits, tested on first use; null
@@ -212,6 +215,12 @@ class Evaluator {
   std::vector<uint8_t> active_;  // chunk currently running: re-entry is a fault
   std::vector<std::unique_ptr<EventTest>> eventTests_;  // per chunk; null: run in bytecode
   std::vector<EventScan> scans_;
+  // Per scan: whether it is quick: every condition tested up front (EventSelections), and a
+  // reduction that needs only how many events are kept, the first or last of them (count,
+  // exists, first, last, the earliest or latest time), or the sum of an int, float or duration
+  // field. For a customer with at most 64 events it is then a few operations on a word and a
+  // column, without the generic reduction.
+  std::vector<uint8_t> quickScans_;
   // Chunks that run without entering the dispatch loop (execute()): one event scan
   // (`count(purchases)`), or one operator on two simple operands (a run constant, a customer
   // field, a let or a decision): a comparison (`stage == active`, `quiet >= dormant_after`),
