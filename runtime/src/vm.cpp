@@ -281,12 +281,8 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
     const bool ends = sc.reduction == Reduction::Count || sc.reduction == Reduction::Exists ||
                       sc.reduction == Reduction::First || sc.reduction == Reduction::Last ||
                       (time && (sc.reduction == Reduction::Min || sc.reduction == Reduction::Max));
-    // A sum over a field of the kind its native sums (the checker's choice of overload).
-    const Kind field = sc.field >= 0 && static_cast<size_t>(sc.field) < data_.events.size()
-                           ? data_.events[sc.field].kind() : Kind::Null;
-    const bool sum = (sc.reduction == Reduction::Sum && field == Kind::Int) ||
-                     (sc.reduction == Reduction::SumFloat && field == Kind::Float) ||
-                     (sc.reduction == Reduction::SumDuration && field == Kind::Duration);
+    const bool sum = sc.field >= 0 && static_cast<size_t>(sc.field) < data_.events.size() &&
+                     sumsOwnKind(sc.reduction, data_.events[sc.field].kind());
     quickScans_[k] = sc.last < 0 && (ends || sum) && context_.selections &&
                      std::all_of(sc.selections.begin(), sc.selections.end(),
                                  [&](uint32_t c) { return context_.selections->has(c); });
@@ -622,28 +618,13 @@ const uint64_t* Evaluator::selection(uint32_t condition) {
   return selectionOk_[condition] ? bits.data() : nullptr;
 }
 
-inline Value Evaluator::quickScan(const EventScan& sc, uint32_t begin, uint32_t count) const {
-  uint64_t kept = count == 64 ? ~uint64_t(0) : (uint64_t(1) << count) - 1;
-  for (uint32_t condition : sc.selections) kept &= context_.selections->word(condition, begin);
+inline Value Evaluator::quickScan(const EventScan& sc, uint32_t begin, uint64_t kept) const {
   switch (sc.reduction) {
     case Reduction::Count: return Value::integer(__builtin_popcountll(kept));
     case Reduction::Exists: return Value::boolean(kept != 0);
     case Reduction::Sum:
     case Reduction::SumFloat:
-    case Reduction::SumDuration: {
-      // The non-null values, added in event order as Reducer adds them.
-      const Column& column = data_.events[sc.field];
-      const int64_t* cells = column.payloads() + begin;
-      int64_t whole = 0;
-      double real = 0;
-      // (No event kept, maybe none at all: the null bits are not read.)
-      for (uint64_t bits = kept ? kept & ~column.nullBits(begin, count) : 0; bits; bits &= bits - 1) {
-        const int64_t cell = cells[__builtin_ctzll(bits)];
-        if (sc.reduction == Reduction::SumFloat) real += Value::tagged(Kind::Float, cell).f;
-        else whole += cell;
-      }
-      return sc.reduction == Reduction::SumFloat ? Value::real(real) : Value::tagged(column.kind(), whole);
-    }
+    case Reduction::SumDuration: return *sumOfCells(sc, begin, &kept, 1);  // quick: of the field's kind
     default: break;
   }
   if (!kept) return Value::null();
@@ -657,10 +638,13 @@ std::optional<Value> Evaluator::scan(uint32_t s) {
   const EventScan& sc = scans_[s];
   const uint32_t begin = data_.eventBegin[customer_], end = data_.eventBegin[customer_ + 1];
   const uint32_t count = end - begin;
-  if (quickScans_[s] && count <= 64) return quickScan(sc, begin, count);
   // Most customers have at most 64 events: their kept bits are one word, kept in a register.
   if (count <= 64) {
     uint64_t kept = count == 64 ? ~uint64_t(0) : (uint64_t(1) << count) - 1;
+    if (quickScans_[s]) {  // every condition's word is there: nothing to check, nothing to test
+      for (uint32_t condition : sc.selections) kept &= context_.selections->word(condition, begin);
+      return quickScan(sc, begin, kept);
+    }
     for (uint32_t condition : sc.selections) {
       // No event left: the rest would not be tested, as a Filter tests no event of an empty list.
       if (!kept) break;
@@ -689,6 +673,26 @@ std::optional<Value> Evaluator::scan(uint32_t s) {
     for (size_t w = 0; w < words; ++w) kept[w] &= bits[w];
   }
   return reduce(sc, begin, kept.data(), words);
+}
+
+std::optional<Value> Evaluator::sumOfCells(const EventScan& sc, uint32_t begin, const uint64_t* kept, size_t words) const {
+  if (sc.field < 0 || static_cast<size_t>(sc.field) >= data_.events.size()) return std::nullopt;
+  const Column& column = data_.events[sc.field];
+  if (!sumsOwnKind(sc.reduction, column.kind())) return std::nullopt;
+  const bool real = column.kind() == Kind::Float;
+  int64_t whole = 0;
+  double fraction = 0;
+  for (size_t w = 0; w < words; ++w) {
+    // (No event kept, maybe none at all: the null bits are not read.)
+    const uint32_t first = begin + static_cast<uint32_t>(w * 64);
+    const uint64_t live = kept[w] ? kept[w] & ~column.nullBits(first, 64) : 0;
+    for (uint64_t bits = live; bits; bits &= bits - 1) {
+      const int64_t cell = column.payload(first + static_cast<uint32_t>(__builtin_ctzll(bits)));
+      if (real) fraction += Value::tagged(Kind::Float, cell).f;
+      else whole += cell;
+    }
+  }
+  return real ? Value::real(fraction) : Value::tagged(column.kind(), whole);
 }
 
 std::optional<Value> Evaluator::reduce(const EventScan& sc, uint32_t begin, const uint64_t* kept, size_t words) {
@@ -721,6 +725,9 @@ std::optional<Value> Evaluator::reduce(const EventScan& sc, uint32_t begin, cons
       const uint32_t event = begin + static_cast<uint32_t>(at);
       return sc.field >= 0 ? data_.events[sc.field].get(event) : Value::event(event);
     }
+    // A sum of a field of the kind its native sums: the kept non-null cells, added in event order
+    // as Reducer adds them, without a Value each.
+    if (const std::optional<Value> sum = sumOfCells(sc, begin, kept, words)) return *sum;
   }
   Reducer acc(sc.reduction);
   ListObj* out = sc.reduction == Reduction::None ? arena_.newList() : nullptr;
