@@ -259,8 +259,7 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   segBusy_.assign(prog_.segments.size(), 0);
   segVal_.resize(prog_.segments.size());
   native_.now = clock_.now;
-  native_.today = clock_.today;
-  native_.todayDate = civilFromDays(clock_.today);
+  native_.setToday(clock_.today);
   native_.zone = &clock_.zone;
   native_.calendar = &exe_.config().calendar;
   native_.arena = &arena_;

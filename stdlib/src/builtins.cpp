@@ -122,24 +122,10 @@ Value weekdayOf(NativeContext& ctx, const Value* a, int) {
   return Value::integer(isoWeekday(asDays(ctx, a[0])));
 }
 
-// The next date on or after today with the month/day of `d`; 29 February falls on 28 February
-// in years without it.
-int64_t nextAnniversary(NativeContext& ctx, int64_t d) {
-  const CivilDate born = civilFromDays(d);
-  const CivilDate& t = ctx.todayDate;
-  // This year's, unless its month and day have passed: then next year's. A 29 February compares
-  // as itself: in a year without one, today is never the 29th, so it passes when the 28th would.
-  const bool passed = born.month < t.month || (born.month == t.month && born.day < t.day);
-  const int y = passed ? t.year + 1 : t.year;
-  unsigned day = born.day;
-  if (born.month == 2 && born.day == 29 && !validCivil(y, 2, 29)) day = 28;
-  return daysFromCivil(y, born.month, day);
-}
-
 Value anniversaryWithin(NativeContext& ctx, const Value* a, int) {
-  int64_t next = nextAnniversary(ctx, asDays(ctx, a[0]));
+  const CivilDate born = civilFromDays(asDays(ctx, a[0]));
   // "within 7d" covers today and the next 7 days.
-  return Value::boolean((next - ctx.today) * kSecondsPerDay <= a[1].i);
+  return Value::boolean(ctx.daysToAnniversary[born.month * 32 + born.day] * kSecondsPerDay <= a[1].i);
 }
 
 Value ageYears(NativeContext& ctx, const Value* a, int) {
@@ -494,6 +480,22 @@ Builtin build(const Row& r) {
 }
 
 }  // namespace
+
+void NativeContext::setToday(int64_t days) {
+  today = days;
+  todayDate = civilFromDays(days);
+  // This year's anniversary, unless its month and day have passed: then next year's. 29 February
+  // compares as itself: in a year without one, today is never the 29th, so it passes when the
+  // 28th would.
+  for (unsigned month = 1; month <= 12; ++month)
+    for (unsigned day = 1; day <= 31; ++day) {
+      if (!validCivil(2000, month, day)) continue;  // a leap year: every month and day there is
+      const bool passed = month < todayDate.month || (month == todayDate.month && day < todayDate.day);
+      const int year = passed ? todayDate.year + 1 : todayDate.year;
+      const unsigned on = month == 2 && day == 29 && !validCivil(year, 2, 29) ? 28 : day;
+      daysToAnniversary[month * 32 + day] = static_cast<int16_t>(daysFromCivil(year, month, on) - days);
+    }
+}
 
 std::string Builtin::key() const {
   std::string k = module.empty() ? name : module + "." + name;

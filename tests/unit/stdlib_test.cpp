@@ -58,8 +58,7 @@ TEST_CASE("anniversary_within finds the next anniversary on every day of the yea
   REQUIRE(fn.params[0].kind == Kind::Date);
   NativeContext ctx;
   for (int64_t today = daysFromCivil(2023, 1, 1); today < daysFromCivil(2025, 1, 1); ++today) {
-    ctx.today = today;
-    ctx.todayDate = civilFromDays(today);
+    ctx.setToday(today);
     ctx.now = today * kSecondsPerDay;
     for (int64_t born = daysFromCivil(2000, 1, 1); born < daysFromCivil(2004, 1, 1); born += 3) {
       const CivilDate b = civilFromDays(born);
@@ -76,11 +75,9 @@ TEST_CASE("anniversary_within finds the next anniversary on every day of the yea
     }
   }
   // 29 February itself, which the step above may not land on.
-  ctx.today = daysFromCivil(2023, 2, 28);
-  ctx.todayDate = civilFromDays(ctx.today);
+  ctx.setToday(daysFromCivil(2023, 2, 28));
   const Value leapling[] = {Value::date(daysFromCivil(2000, 2, 29)), Value::duration(0)};
   CHECK(fn.fn(ctx, leapling, 2).isTrue());  // 28 February in a year without a 29th
-  ctx.today = daysFromCivil(2024, 2, 28);
-  ctx.todayDate = civilFromDays(ctx.today);
+  ctx.setToday(daysFromCivil(2024, 2, 28));
   CHECK(fn.fn(ctx, leapling, 2).isFalse());  // tomorrow, the 29th, in a leap year
 }

@@ -2,6 +2,7 @@
 // and by the VM (native implementations). SPEC §4.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -32,9 +33,17 @@ using Calendar = std::unordered_map<std::string, std::vector<int64_t>>;
 // What a native may read: the run's clock, zone and calendar, the current customer, and
 // scratch storage for the strings and lists it returns. Nothing else (SPEC §3.6).
 struct NativeContext {
+  NativeContext() { setToday(0); }
+  // Sets today (a date in the config's zone) and what is derived from it.
+  void setToday(int64_t days);
+
   int64_t now = 0;    // time
   int64_t today = 0;  // date, in the config's zone
-  CivilDate todayDate{1970, 1, 1};  // today as year, month and day: set with today
+  CivilDate todayDate{1970, 1, 1};  // today as year, month and day
+  // Days from today to the next anniversary of each month and day (index month * 32 + day), 29
+  // February falling on 28 February in years without one: anniversary_within reads it, a month
+  // and a day away from the date, instead of working the anniversary out for every customer.
+  std::array<int16_t, 13 * 32> daysToAnniversary{};
   const TimeZone* zone = nullptr;
   const Calendar* calendar = nullptr;
   const std::string* customerId = nullptr;  // the current customer's (read by bucket() only)
