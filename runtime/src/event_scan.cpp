@@ -139,14 +139,17 @@ EventSelections::EventSelections(const Executable& exe, const RunClock& clock, c
   std::vector<uint8_t> failed(parts * conditions.size(), 0);
   auto part = [&](size_t t) {
     std::vector<uint64_t> scratch;
+    EventTest::SharedLeaves shared;
     // Every condition on a stretch of events before the next stretch, while its columns are in
-    // the cache: condition by condition over the whole export would read them from memory again.
+    // the cache (condition by condition over the whole export would read them from memory
+    // again), sharing the leaves they have in common (`kind == "purchase"`).
     constexpr size_t kStretch = 32;  // words
     for (size_t w0 = words * t / parts, w1 = words * (t + 1) / parts; w0 < w1; w0 += kStretch) {
       const uint32_t begin = static_cast<uint32_t>(w0 * 64);
       const uint32_t end = static_cast<uint32_t>(std::min<size_t>(events, std::min(w1, w0 + kStretch) * 64));
+      shared.clear();
       for (size_t k = 0; k < conditions.size(); ++k)
-        if (!tests[conditions[k]]->select(data, 0, begin, end, bits_[conditions[k]].data() + w0, scratch))
+        if (!tests[conditions[k]]->select(data, 0, begin, end, bits_[conditions[k]].data() + w0, scratch, &shared))
           failed[t * conditions.size() + k] = 1;
     }
   };

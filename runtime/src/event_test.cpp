@@ -321,18 +321,15 @@ Opcode mirrored(Opcode op) {
 }  // namespace
 
 bool EventTest::select(const Dataset& data, uint32_t customer, uint32_t begin, uint32_t end, uint64_t* words,
-                       std::vector<uint64_t>& scratch) const {
-  scratch.resize(nodes_.size());
-  for (uint32_t from = begin; from < end; from += 64, ++words) {
-    if (!selectBlock(data, customer, from, std::min<uint32_t>(64, end - from), scratch.data())) return false;
-    *words = scratch.back();
-  }
-  return true;
-}
-
-bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t begin, uint32_t count,
-                            uint64_t* bits) const {
-  const uint64_t all = count == 64 ? ~uint64_t(0) : (uint64_t(1) << count) - 1;
+                       std::vector<uint64_t>& scratch, SharedLeaves* shared) const {
+  if (end <= begin) return true;
+  // Node by node over every block of the range: a node's operands are looked at once, then its
+  // blocks are compared one after the other.
+  const uint32_t blocks = (end - begin + 63) / 64;
+  // A range of words per node, and one spare for a string constant's equal cells.
+  if (scratch.size() < (nodes_.size() + 1) * blocks) scratch.resize((nodes_.size() + 1) * blocks);
+  auto count = [&](uint32_t j) { return std::min<uint32_t>(64, end - begin - 64 * j); };
+  auto all = [&](uint32_t j) { return count(j) == 64 ? ~uint64_t(0) : (uint64_t(1) << count(j)) - 1; };
   auto value = [&](const Operand& o, uint32_t event) {
     switch (o.source) {
       case Operand::Source::EventField: return data.events[o.index].get(event);
@@ -340,9 +337,18 @@ bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t beg
       default: return o.value;  // a constant (a condition that reads a let is not selected)
     }
   };
+  // A leaf's words, from `shared` when another condition has made them for this range.
+  auto leaf = [&](uint64_t* out, uint32_t column, Opcode op, int64_t constant, auto make) {
+    if (const uint64_t* known = shared ? shared->find(column, op, constant) : nullptr) {
+      std::copy(known, known + blocks, out);
+      return;
+    }
+    for (uint32_t j = 0; j < blocks; ++j) out[j] = make(j);
+    if (shared) shared->add(column, op, constant, out, blocks);
+  };
   for (size_t k = 0; k < nodes_.size(); ++k) {
     const Node& n = nodes_[k];
-    uint64_t out = 0;
+    uint64_t* out = scratch.data() + k * blocks;
     switch (n.shape) {
       case Node::Shape::Compare:
       case Node::Shape::Member: {
@@ -354,7 +360,7 @@ bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t beg
           auto r = n.shape == Node::Shape::Compare ? compare(n.op, value(x, begin), value(y, begin))
                                                    : member(n.op, value(x, begin), value(y, begin));
           if (!r) return false;
-          out = *r ? all : 0;
+          for (uint32_t j = 0; j < blocks; ++j) out[j] = *r ? all(j) : 0;
           break;
         }
         // An int-like event field against a value of its own kind: compare the payloads.
@@ -363,16 +369,26 @@ bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t beg
         const Value other = xEvent ? value(y, begin) : value(x, begin);
         if (n.shape == Node::Shape::Compare && xEvent != yEvent && integral(column.kind()) &&
             (other.isNull() || other.tag == column.kind())) {
-          if (other.isNull()) break;  // a comparison with null is false
-          out = cellsWhere(xEvent ? n.op : mirrored(n.op), column.payloads() + begin, count, other.i) &
-                ~column.nullBits(begin, count);
+          if (other.isNull()) {  // a comparison with null is false
+            std::fill(out, out + blocks, 0);
+            break;
+          }
+          const Opcode op = xEvent ? n.op : mirrored(n.op);
+          leaf(out, field.index, op, other.i, [&](uint32_t j) {
+            const uint32_t from = begin + 64 * j;
+            return cellsWhere(op, column.payloads() + from, count(j), other.i) & ~column.nullBits(from, count(j));
+          });
           break;
         }
-        for (uint32_t e = 0; e < count; ++e) {
-          const Value vx = value(x, begin + e), vy = value(y, begin + e);
-          auto r = n.shape == Node::Shape::Compare ? compare(n.op, vx, vy) : member(n.op, vx, vy);
-          if (!r) return false;
-          if (*r) out |= uint64_t(1) << e;
+        for (uint32_t j = 0; j < blocks; ++j) {
+          out[j] = 0;
+          for (uint32_t e = 0; e < count(j); ++e) {
+            const uint32_t event = begin + 64 * j + e;
+            const Value vx = value(x, event), vy = value(y, event);
+            auto r = n.shape == Node::Shape::Compare ? compare(n.op, vx, vy) : member(n.op, vx, vy);
+            if (!r) return false;
+            if (*r) out[j] |= uint64_t(1) << e;
+          }
         }
         break;
       }
@@ -381,29 +397,59 @@ bool EventTest::selectBlock(const Dataset& data, uint32_t customer, uint32_t beg
         if (x.source != Operand::Source::EventField) {
           const Value v = value(x, begin);
           if (!v.isNull() && v.tag != Kind::String) return false;
-          out = !v.isNull() && stringIs(n, v.s) ? all : 0;
+          const bool is = !v.isNull() && stringIs(n, v.s);
+          for (uint32_t j = 0; j < blocks; ++j) out[j] = is ? all(j) : 0;
           break;
         }
         // A string column (compile() checked): its cells are the interned strings' addresses.
+        // Each constant's cells are a leaf of their own, which `kind in [...]` lists share with
+        // `kind == ...` conditions.
         const Column& column = data.events[x.index];
-        const uint64_t found = cellsEqualAny(column.payloads() + begin, count, strings_.data() + n.b, n.count);
+        if (shared) {
+          uint64_t* equal = scratch.data() + nodes_.size() * blocks;  // the spare words
+          std::fill(out, out + blocks, 0);
+          for (uint32_t c = n.b; c < n.b + n.count; ++c) {
+            leaf(equal, x.index, Opcode::Eq, strings_[c], [&](uint32_t j) {
+              return cellsWhere(Opcode::Eq, column.payloads() + begin + 64 * j, count(j), strings_[c]);
+            });
+            for (uint32_t j = 0; j < blocks; ++j) out[j] |= equal[j];
+          }
+        } else {
+          for (uint32_t j = 0; j < blocks; ++j)
+            out[j] = cellsEqualAny(column.payloads() + begin + 64 * j, count(j), strings_.data() + n.b, n.count);
+        }
         const bool wantFound = n.op == Opcode::Eq || n.op == Opcode::In;
-        out = (wantFound ? found : ~found & all) & ~column.nullBits(begin, count);
+        for (uint32_t j = 0; j < blocks; ++j) {
+          const uint32_t from = begin + 64 * j;
+          out[j] = (wantFound ? out[j] : ~out[j] & all(j)) & ~column.nullBits(from, count(j));
+        }
         break;
       }
       case Node::Shape::IsNull:
       case Node::Shape::IsNotNull: {
         const bool wantNull = n.shape == Node::Shape::IsNull;
-        for (uint32_t e = 0; e < count; ++e)
-          if (value(operands_[n.a], begin + e).isNull() == wantNull) out |= uint64_t(1) << e;
+        for (uint32_t j = 0; j < blocks; ++j) {
+          out[j] = 0;
+          for (uint32_t e = 0; e < count(j); ++e)
+            if (value(operands_[n.a], begin + 64 * j + e).isNull() == wantNull) out[j] |= uint64_t(1) << e;
+        }
         break;
       }
-      case Node::Shape::Not: out = ~bits[n.a] & all; break;
-      case Node::Shape::And: out = bits[n.a] & bits[n.b]; break;
-      case Node::Shape::Or: out = bits[n.a] | bits[n.b]; break;
+      case Node::Shape::Not: {
+        const uint64_t* a = scratch.data() + n.a * blocks;
+        for (uint32_t j = 0; j < blocks; ++j) out[j] = ~a[j] & all(j);
+        break;
+      }
+      case Node::Shape::And:
+      case Node::Shape::Or: {
+        const uint64_t* a = scratch.data() + n.a * blocks;
+        const uint64_t* b = scratch.data() + n.b * blocks;
+        for (uint32_t j = 0; j < blocks; ++j) out[j] = n.shape == Node::Shape::And ? a[j] & b[j] : a[j] | b[j];
+        break;
+      }
     }
-    bits[k] = out;
   }
+  std::copy(scratch.data() + (nodes_.size() - 1) * blocks, scratch.data() + nodes_.size() * blocks, words);
   return true;
 }
 

@@ -45,12 +45,50 @@ class EventTest {
     return eval(nodes_.size() - 1, s);
   }
 
+  // The words of the leaves that compare an event column with a constant, for one range of
+  // events, kept for every condition selected on that range (EventSelections): `kind ==
+  // "purchase"`, which three of retail's conditions test and two `kind in [...]` lists include,
+  // is compared once. Keyed by column, operator and constant; a string column's entries are its
+  // cells equal to the constant, an int-like column's the comparison without its nulls (a column
+  // is one or the other).
+  class SharedLeaves {
+   public:
+    void clear() { used_ = 0; }  // the leaves' words are kept for the next range's
+    const uint64_t* find(uint32_t column, Opcode op, int64_t constant) const {
+      for (size_t k = 0; k < used_; ++k) {
+        const Leaf& l = leaves_[k];
+        if (l.column == column && l.op == op && l.constant == constant) return l.words.data();
+      }
+      return nullptr;
+    }
+    void add(uint32_t column, Opcode op, int64_t constant, const uint64_t* words, size_t count) {
+      if (used_ == leaves_.size()) leaves_.emplace_back();
+      Leaf& l = leaves_[used_++];
+      l.column = column;
+      l.op = op;
+      l.constant = constant;
+      l.words.assign(words, words + count);
+    }
+
+   private:
+    struct Leaf {
+      uint32_t column = 0;
+      Opcode op = Opcode::Eq;
+      int64_t constant = 0;
+      std::vector<uint64_t> words;
+    };
+    std::vector<Leaf> leaves_;
+    size_t used_ = 0;
+  };
+
   // For a condition that reads no let: the events of [begin, end) of `customer` it holds for, as
-  // bits (bit k of words[k / 64] is event begin + k), node by node over blocks of 64 events.
+  // bits (bit k of words[k / 64] is event begin + k), node by node, each node over every block
+  // of 64 events of the range.
   // False when an operand's kind does not fit its operator (forged bytecode). `scratch` holds a
-  // word per node.
+  // range of words per node. With `shared`, the leaves other conditions have compared on the
+  // same range are taken from there.
   bool select(const Dataset& data, uint32_t customer, uint32_t begin, uint32_t end, uint64_t* words,
-              std::vector<uint64_t>& scratch) const;
+              std::vector<uint64_t>& scratch, SharedLeaves* shared = nullptr) const;
 
   // Whether the condition reads a let: if not, its answer for an event depends on nothing else
   // the customer computes, and it cannot call back into the VM.
@@ -93,7 +131,6 @@ class EventTest {
       if (o.source == source) return true;
     return false;
   }
-  bool selectBlock(const Dataset& data, uint32_t customer, uint32_t begin, uint32_t count, uint64_t* bits) const;
 
   template <class LetFn>
   Value operand(uint32_t k, Scope<LetFn>& s) const {
