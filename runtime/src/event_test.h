@@ -47,8 +47,8 @@ class EventTest {
 
   // The words of the leaves that compare an event column with a constant, for one range of
   // events, kept for every condition selected on that range (EventSelections): `kind ==
-  // "purchase"`, which three of retail's conditions test and two `kind in [...]` lists include,
-  // is compared once. Keyed by column, operator and constant; a string column's entries are its
+  // "purchase"`, retail's `purchases`, which two `kind in [...]` lists also include, is compared
+  // once. Keyed by column, operator and constant; a string column's entries are its
   // cells equal to the constant, an int-like column's the comparison without its nulls (a column
   // is one or the other).
   class SharedLeaves {
