@@ -11,6 +11,7 @@
 
 #include "rekindle/core/hash.h"
 #include "rekindle/runtime/caps.h"
+#include "customer_conditions.h"
 #include "event_scan.h"
 
 namespace rekindle {
@@ -244,16 +245,20 @@ bool DecisionRun::prepare(std::string& error) { return prepareSteps(nullptr, err
 
 bool DecisionRun::prepare(const MergedStats& merged, std::string& error) { return prepareSteps(&merged, error); }
 
-void DecisionRun::selectEvents() {
+void DecisionRun::testUpFront() {
   if (selections_) return;
   selections_ = std::make_unique<EventSelections>(exe_, context_.clock, data_, options_.threads);
   context_.selections = selections_.get();
+  customerConditions_ = std::make_unique<CustomerConditions>(exe_, context_.clock, data_, options_.threads);
+  context_.customers = customerConditions_.get();
 }
 
 size_t DecisionRun::eventsSelected() const { return selections_ ? selections_->conditions() : 0; }
 
+size_t DecisionRun::customerConditions() const { return customerConditions_ ? customerConditions_->conditions() : 0; }
+
 bool DecisionRun::prepareSteps(const MergedStats* merged, std::string& error) {
-  selectEvents();
+  testUpFront();
   const Program& p = exe_.program();
   const size_t n = data_.customerCount;
   plan_ = statsPlan(exe_);
@@ -922,7 +927,7 @@ class Tally {
 }  // namespace
 
 bool DecisionRun::decide(DecisionSink& sink, RunSummary& summary, std::string& error) {
-  selectEvents();
+  testUpFront();
   if (nextStep_ < plan_.size()) {
     error = "the whole-population step '" + plan_[nextStep_].name() + "' has not been computed";
     return false;

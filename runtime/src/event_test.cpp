@@ -293,13 +293,6 @@ __attribute__((target("avx2"))) uint64_t cellsEqualAnyAvx2(const int64_t* cells,
 const bool kAvx2 = __builtin_cpu_supports("avx2");
 #endif
 
-uint64_t cellsWhere(Opcode op, const int64_t* cells, uint32_t count, int64_t c) {
-#if defined(__x86_64__)
-  if (kAvx2) return cellsWhereAvx2(op, cells, count, c);
-#endif
-  return cellsWhereOp(op, cells, count, c);
-}
-
 uint64_t cellsEqualAny(const int64_t* cells, uint32_t count, const int64_t* values, uint32_t n) {
 #if defined(__x86_64__)
   if (kAvx2) return cellsEqualAnyAvx2(cells, count, values, n);
@@ -319,6 +312,13 @@ Opcode mirrored(Opcode op) {
 }
 
 }  // namespace
+
+uint64_t cellsWhere(Opcode op, const int64_t* cells, uint32_t count, int64_t c) {
+#if defined(__x86_64__)
+  if (kAvx2) return cellsWhereAvx2(op, cells, count, c);
+#endif
+  return cellsWhereOp(op, cells, count, c);
+}
 
 bool EventTest::select(const Dataset& data, uint32_t customer, uint32_t begin, uint32_t end, uint64_t* words,
                        std::vector<uint64_t>& scratch, SharedLeaves* shared) const {

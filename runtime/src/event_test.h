@@ -26,6 +26,10 @@ namespace rekindle {
 class Executable;
 struct RunClock;
 
+// Bit k set where cells[k] `op` c holds (Eq, Ne, Lt, Le, Gt, Ge on the cells as integers), for k <
+// count (at most 64): a whole block in one vector compare where the machine has AVX2.
+uint64_t cellsWhere(Opcode op, const int64_t* cells, uint32_t count, int64_t c);
+
 class EventTest {
  public:
   // The test for a where-condition chunk, or null when the chunk has another shape.

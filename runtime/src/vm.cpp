@@ -21,6 +21,7 @@
 #include "rekindle/core/suggest.h"
 #include "rekindle/runtime/population.h"
 #include "rekindle/runtime/previous.h"
+#include "customer_conditions.h"
 #include "event_scan.h"
 #include "event_test.h"
 #include "operators.h"
@@ -286,6 +287,9 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
                      std::all_of(sc.selections.begin(), sc.selections.end(),
                                  [&](uint32_t c) { return context_.selections->has(c); });
   }
+  upFront_.assign(prog_.chunks.size(), nullptr);
+  if (context_.customers)
+    for (uint32_t k = 0; k < prog_.chunks.size(); ++k) upFront_[k] = context_.customers->answers(k);
   shortcuts_.resize(prog_.chunks.size());
   for (uint32_t k = 0; k < scans_.size(); ++k) {
     const std::vector<uint32_t>& code = prog_.chunks[scans_[k].chunk].code;
@@ -466,6 +470,12 @@ inline Value Evaluator::execute(int32_t chunk, int64_t element) {
   return interpret(chunk, element);
 }
 
+inline Value Evaluator::condition(int32_t chunk) {
+  if (const CustomerAnswers* a = upFront_[chunk]; a && useCompiled_ && !tracer_)
+    if (std::optional<Value> v = CustomerConditions::value(*a, customer_)) return *v;
+  return execute(chunk, -1);
+}
+
 Value Evaluator::computeLet(uint32_t i) {
   if (letBusy_[i] == gen_) {
     fault_ = "let '" + prog_.lets[i].name + "' depends on itself";
@@ -485,7 +495,7 @@ Value Evaluator::computeSegment(uint32_t i) {
     return Value::null();
   }
   segBusy_[i] = gen_;
-  Value v = execute(prog_.segments[i].chunk, -1);
+  Value v = condition(prog_.segments[i].chunk);
   segVal_[i] = v;
   segGen_[i] = gen_;
   return v;
@@ -519,7 +529,7 @@ Value Evaluator::outcomeValue(TableKind k, int32_t outcome) const {
 Value Evaluator::rowCondition(TableKind k, const DecisionRow& row) {
   Value cond = row.condition < 0       ? Value::boolean(true)
                : ruledOut(row.condition) ? Value::boolean(false)
-                                         : execute(row.condition, -1);
+                                         : condition(row.condition);
   if (tracer_) tracer_->rowTried(k, static_cast<size_t>(&row - prog_.table(k).rows.data()), cond);
   return cond;
 }
@@ -579,7 +589,7 @@ Value Evaluator::computeDecision(TableKind k) {
   return result;
 }
 
-Value Evaluator::runChunk(int32_t chunk) { return execute(chunk, -1); }
+Value Evaluator::runChunk(int32_t chunk) { return condition(chunk); }
 
 Value Evaluator::events() {
   if (eventsGen_ == gen_) return eventsVal_;

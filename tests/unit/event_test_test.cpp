@@ -37,11 +37,13 @@ struct Compiled {
   size_t selected = 0;    // their conditions on events alone, selected up front
   size_t quick = 0;       // scans whose conditions were all selected up front and that need no value
                           // but the count, or the ends, or a sum of the events they keep
+  size_t customers = 0;   // rows', segments' and cap lines' conditions tested up front for every customer
 };
 
 // Compares three ways on every customer: in bytecode; compiled, each customer's events selected
 // as its scans need them; and compiled with the run's selections made up front for every event
-// (EventSelections, on `threads` threads), as the passes of a run use them.
+// (EventSelections) and its customer conditions for every customer (CustomerConditions), on
+// `threads` threads, as the passes of a run use them.
 Compiled compareEvaluations(const std::string& rulesPath, const std::string& rulesText, const std::string& configPath,
                             int threads = 1) {
   INFO(rulesPath);
@@ -92,7 +94,8 @@ Compiled compareEvaluations(const std::string& rulesPath, const std::string& rul
   }
   REQUIRE(bytecodeWay.compiledConditions() == compiledWay.compiledConditions());
   CHECK(compiledWay.quickScans() == 0);  // no selections made up front: none is quick
-  return {compiledWay.compiledConditions(), compiledWay.eventScans(), run.eventsSelected(), selectedWay.quickScans()};
+  return {compiledWay.compiledConditions(), compiledWay.eventScans(), run.eventsSelected(), selectedWay.quickScans(),
+          run.customerConditions()};
 }
 
 // A config over customers with `counts[k]` events each (random kinds, amounts, channels,
@@ -143,6 +146,9 @@ TEST_CASE("compiled where-conditions agree with bytecode on every example", "[vm
   // Its counts, sums and latest times of events are quick: orders, last_order, spend_12m,
   // lifetime_spend, last_visit, last_cart, last_seen's max(behaviour.at) and browsed_no_cart's exists.
   CHECK(retail.quick == 8);
+  // The email and push rows, `account_type == "b2b"` and points_expiring read only the customer's
+  // own fields; the anniversaries call a native.
+  CHECK(retail.customers == 4);
   for (const auto& [rules, config] : examples) compareEvaluations(sourcePath(rules), "", sourcePath(config));
 }
 
@@ -200,6 +206,73 @@ end
   // 28 conditions; bytecode keeps the 4 that call functions (lower, date), compute on an event
   // field (amount * 2) or test a bare bool field (`and opened`).
   CHECK(compareEvaluations(rulesPath, rules, sourcePath("tests/conformance/rekindle.yaml")).conditions == 24);
+}
+
+TEST_CASE("customer conditions tested up front agree with bytecode on every shape and null", "[vm]") {
+  // 150 customers (three words of answers, the last part full), every field null for some, and
+  // strings of the data and not.
+  const std::string dir = tempDir("customers");
+  std::string config = readText(sourcePath("tests/conformance/rekindle.yaml"));
+  config.replace(config.find("data/customers.csv"), 18, dir + "/customers.csv");
+  config.replace(config.find("data/events.csv"), 15, dir + "/events.csv");
+  std::string customers = "customer_id,signup_at,email,phone,birthday,account_type,consent_email,consent_sms,"
+                          "consent_push,app_token,score,balance,tier,email_bounced,last_login\n";
+  const char* tiers[] = {"", "gold", "silver", "bronze"};
+  const char* bools[] = {"", "true", "false"};
+  uint64_t seed = 7;
+  auto next = [&](uint64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % n;
+  };
+  for (int k = 0; k < 150; ++k)
+    customers += fmt::format("K{},2024-0{}-15T00:00:00+08:00,,,{},b2c,true,false,{},{},{},{},{},{},{}\n", k,
+                             1 + next(9), next(4) == 0 ? "" : fmt::format("1990-{:02}-{:02}", 11 + next(2), 1 + next(28)),
+                             bools[next(3)], next(2) ? "tok" : "", next(4) == 0 ? "" : std::to_string(next(100)),
+                             next(4) == 0 ? "" : fmt::format("{}.5", static_cast<int>(next(20)) - 5), tiers[next(4)],
+                             bools[next(3)], next(3) == 0 ? "" : fmt::format("2026-{:02}-20T08:00:00Z", 8 + next(4)));
+  std::ofstream(dir + "/rekindle.yaml") << config;
+  std::ofstream(dir + "/customers.csv") << customers;
+  std::ofstream(dir + "/events.csv") << "customer_id,at,kind,amount,channel,opened,qty\n";
+  const std::string rules = R"(rules customer_shapes version 1
+param high = 50
+segment c01 when score > high
+segment c02 when score >= 50 and tier == "gold"
+segment c03 when not (email_bounced ?? false)
+segment c04 when email_bounced
+segment c05 when not email_bounced
+segment c06 when email_bounced or score > 90
+segment c07 when email_bounced and score > 10
+segment c08 when tier != "gold"
+segment c09 when tier == "never in the data"
+segment c10 when tier != "never in the data"
+segment c11 when tier in ["gold", "silver"]
+segment c12 when tier not in ["gold"]
+segment c13 when app_token is null
+segment c14 when app_token is not null and consent_push
+segment c15 when balance > 0.0
+segment c16 when balance * 2 > 10
+segment c17 when now - last_login <= 60d
+segment c18 when birthday - today <= 14d and birthday >= today
+segment c19 when score + 1 == 51 or score - 1 < 10
+segment c20 when (score ?? 0) > 10
+segment c21 when score / 0 is null
+segment c22 when 50 < score
+segment c23 when signup_at < now - 600d
+segment c24 when consent_push ?? true
+segment c25 when last_login > signup_at
+segment c26 when score / 7 >= 3.5 or not (balance < 1.0)
+# Bytecode: a native, a negation.
+segment c27 when lower(tier) == "gold"
+segment c28 when -score > -50
+stage
+  active when score > 70
+  dormant when c06
+  new otherwise
+end
+)";
+  Compiled c = compareEvaluations(dir + "/customer_shapes.rules", rules, dir + "/rekindle.yaml");
+  CHECK(c.customers == 27);  // every segment but c27 and c28, and the stage's first row
+  compareEvaluations(dir + "/customer_shapes.rules", rules, dir + "/rekindle.yaml", 2);
 }
 
 TEST_CASE("chunks that start with an operator agree with bytecode however their `and` ends", "[vm]") {

@@ -131,6 +131,9 @@ class DecisionRun {
   const RunContext& context() const { return context_; }
   // How many where-conditions were tested up front for every event (EventSelections).
   size_t eventsSelected() const;
+  // How many rows', segments' and cap lines' conditions were tested up front for every customer
+  // (CustomerConditions).
+  size_t customerConditions() const;
   const Population& population() const { return population_; }
   bool isHoldout(uint32_t customer) const;
 
@@ -140,8 +143,9 @@ class DecisionRun {
   // Starts customer c on an evaluator: the tables allocated so far fixed to their rows and, with
   // `carried`, what earlier passes settled for the customer (Carry).
   void startCustomer(Evaluator& ev, uint32_t c, bool carried);
-  // Tests the scans' conditions on events alone for every event, once (EventSelections).
-  void selectEvents();
+  // Tests, once: the scans' conditions on events alone for every event (EventSelections), and the
+  // conditions on the customer's own fields for every customer (CustomerConditions).
+  void testUpFront();
   bool prepareSteps(const MergedStats* merged, std::string& error);
   bool populationPass(const MergedStats* merged, StepStats* part, std::string& error);
   bool allocate(TableKind table, const MergedStats::Allocation* merged, StepStats* part, std::string& error);
@@ -164,6 +168,7 @@ class DecisionRun {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Carry> carry_;
   std::unique_ptr<EventSelections> selections_;
+  std::unique_ptr<CustomerConditions> customerConditions_;
   // The caps' calendar periods at the run's time, per time zone of the dataset (the config's zone
   // last), and each cap window's suppressed_by text ("cap email 2 per 7d"), per cap and window.
   std::vector<CalendarPeriods> periods_;

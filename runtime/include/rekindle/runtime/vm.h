@@ -30,6 +30,8 @@ struct PreviousDecisions;
 class EventTest;
 struct EventScan;
 class EventSelections;
+class CustomerConditions;
+struct CustomerAnswers;
 
 // What a run provides to evaluation besides the program and the data.
 struct RunContext {
@@ -37,6 +39,7 @@ struct RunContext {
   const Population* population = nullptr;      // after the population pass
   const PreviousDecisions* previous = nullptr;  // with --previous
   const EventSelections* selections = nullptr;  // the scans' conditions on events alone, tested up front
+  const CustomerConditions* customers = nullptr;  // conditions on the customer's own fields, tested up front
 };
 
 // A Program bound to one config and one run's string pool.
@@ -156,6 +159,9 @@ class Evaluator {
   Value computeDecision(TableKind k);
   // Runs a chunk: one with a shortcut (below) without entering the dispatch loop, else interpret().
   Value execute(int32_t chunk, int64_t element);
+  // A row's, segment's or cap line's condition: read from the run's CustomerConditions when it was
+  // tested up front for this customer, else executed.
+  Value condition(int32_t chunk);
   // The dispatch loop. `first`: the value of the chunk's first operator, which a guard (below)
   // applied and which did not end the chunk: the loop goes on from the instruction after it.
   Value interpret(int32_t chunk, int64_t element, const Value* first = nullptr);
@@ -288,6 +294,8 @@ class Evaluator {
     }
   }
   std::vector<Shortcut> shortcuts_;  // per chunk
+  // Per chunk: its answers for every customer when CustomerConditions tested it up front, else null.
+  std::vector<const CustomerAnswers*> upFront_;
   // Per chunk: its code as the loop runs it, each scan's source made a Scan step, and each operator
   // on two simple operands inside a larger chunk (`stage == active and ...`) made a Fused step
   // (one dispatch instead of three) of fused_.
