@@ -169,15 +169,6 @@ class CustomerTestCompiler {
     if (!xField) s.op = mirrored(s.op);
     s.a = field;
   }
-  static Opcode mirrored(Opcode op) {
-    switch (op) {
-      case Opcode::Lt: return Opcode::Gt;
-      case Opcode::Le: return Opcode::Ge;
-      case Opcode::Gt: return Opcode::Lt;
-      case Opcode::Ge: return Opcode::Le;
-      default: return op;
-    }
-  }
   void markValue(uint32_t step) {
     if (out_.steps_[step].shape == Shape::Field) out_.steps_[step].needsValues = true;
   }

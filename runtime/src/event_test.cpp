@@ -300,17 +300,6 @@ uint64_t cellsEqualAny(const int64_t* cells, uint32_t count, const int64_t* valu
   return cellsEqualAnyPortable(cells, count, values, n);
 }
 
-// The same comparison with its operands swapped: `c < field` is `field > c`.
-Opcode mirrored(Opcode op) {
-  switch (op) {
-    case Opcode::Lt: return Opcode::Gt;
-    case Opcode::Le: return Opcode::Ge;
-    case Opcode::Gt: return Opcode::Lt;
-    case Opcode::Ge: return Opcode::Le;
-    default: return op;
-  }
-}
-
 }  // namespace
 
 uint64_t cellsWhere(Opcode op, const int64_t* cells, uint32_t count, int64_t c) {

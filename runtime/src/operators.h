@@ -34,6 +34,17 @@ inline bool compareIntegral(Opcode op, int64_t x, int64_t y) {
   }
 }
 
+// The same comparison with its operands swapped: `c < field` is `field > c`.
+inline Opcode mirrored(Opcode op) {
+  switch (op) {
+    case Opcode::Lt: return Opcode::Gt;
+    case Opcode::Le: return Opcode::Ge;
+    case Opcode::Gt: return Opcode::Lt;
+    case Opcode::Ge: return Opcode::Le;
+    default: return op;
+  }
+}
+
 // compare() for the values that are not two integrals of one kind or two outcomes of one kind.
 std::optional<bool> compareMixed(Opcode op, const Value& x, const Value& y);
 
