@@ -24,9 +24,9 @@ class CustomerTestCompiler {
     if (code.empty() || insnOp(code.back()) != Opcode::Return) return false;
     std::vector<uint32_t> stack;
     if (!range(0, code.size() - 1, stack) || stack.size() != 1 || stack[0] + 1 != out_.steps_.size()) return false;
+    truth(stack[0]);  // `segment vip when is_vip`: the value is the answer, when it is a bool or null
     for (const Step& s : out_.steps_)  // the fields whose values a step reads per customer
       if (!s.cells) markValues(s);
-    if (out_.isValue(stack[0])) markValue(stack[0]);  // the root's value is read per customer
     return true;
   }
 
@@ -135,7 +135,7 @@ class CustomerTestCompiler {
     out_.constants_.push_back(v);
     return push({Shape::Constant, Opcode::Eq, static_cast<uint32_t>(out_.constants_.size() - 1), 0});
   }
-  bool value(uint32_t step) const { return out_.isValue(step); }
+  bool value(uint32_t step) const { return out_.steps_[step].shape <= Shape::Coalesce; }  // a value step
   bool isConstant(uint32_t step) const { return out_.steps_[step].shape == Shape::Constant; }
   const Value& constantOf(uint32_t step) const { return out_.constants_[out_.steps_[step].a]; }
   // A value where and/or/not want true, false or null.
@@ -265,8 +265,8 @@ void CustomerTest::test(const Dataset& data, uint32_t first, uint32_t count, Scr
           x = s.inBytecode[st.a];
           each(x, [&](uint32_t j) { nulls |= uint64_t(at(st.a, j).isNull()) << j; });
         }
-        t = (st.shape == Step::Shape::IsNull ? nulls : ~nulls) & all & ~x;
-        f = ~t & all & ~x;
+        t = (st.shape == Step::Shape::IsNull ? nulls : ~nulls) & all;
+        f = ~t & all;
         break;
       }
       case Step::Shape::Truth:
@@ -294,18 +294,11 @@ void CustomerTest::test(const Dataset& data, uint32_t first, uint32_t count, Scr
         break;
     }
   }
-  const uint32_t root = static_cast<uint32_t>(n - 1);
-  uint64_t t = s.isTrue[root], f = s.isFalse[root], x = s.inBytecode[root];
-  if (isValue(root)) {  // `segment vip when is_vip`: the value is the answer, when it is a bool or null
-    t = f = 0;
-    each(x, [&](uint32_t j) {
-      const Value& v = at(root, j);
-      if (v.tag == Kind::Bool) (v.b ? t : f) |= uint64_t(1) << j;
-      else if (!v.isNull()) x |= uint64_t(1) << j;
-    });
-  }
-  isTrue = (t & ~x) | x;
-  isFalse = (f & ~x) | x;
+  // The root gives true, false or null (a value root is a Truth step); whatever a customer in
+  // bytecode got there, both bits.
+  const size_t root = n - 1;
+  isTrue = s.isTrue[root] | s.inBytecode[root];
+  isFalse = s.isFalse[root] | s.inBytecode[root];
 }
 
 CustomerConditions::CustomerConditions(const Executable& exe, const RunClock& clock, const Dataset& data, int threads) {

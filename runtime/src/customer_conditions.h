@@ -68,8 +68,7 @@ class CustomerTest {
 
  private:
   friend class CustomerTestCompiler;
-  bool isValue(uint32_t step) const { return steps_[step].shape <= Step::Shape::Coalesce; }
-  std::vector<Step> steps_;  // the root is the last
+  std::vector<Step> steps_;  // the root is the last, never a value step
   std::vector<Value> constants_;
   std::vector<std::unique_ptr<ListObj>> lists_;  // constant lists (`tier in ["gold", "silver"]`)
 };
