@@ -5,10 +5,10 @@
 #include "customer_conditions.h"
 
 #include <algorithm>
-#include <thread>
 
 #include "event_test.h"
 #include "operators.h"
+#include "parts.h"
 #include "rekindle/runtime/vm.h"
 
 namespace rekindle {
@@ -337,13 +337,7 @@ CustomerConditions::CustomerConditions(const Executable& exe, const RunClock& cl
         tests[k]->test(data, first, count, s, answers_[tested[k]].isTrue[w], answers_[tested[k]].isFalse[w]);
     }
   };
-  if (parts == 1) {
-    part(0);
-  } else {
-    std::vector<std::thread> pool;
-    for (size_t p = 0; p < parts; ++p) pool.emplace_back(part, p);
-    for (auto& t : pool) t.join();
-  }
+  inParts(parts, part);
 }
 
 size_t CustomerConditions::conditions() const {

@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "rekindle/core/hash.h"
+#include "parts.h"
 
 namespace rekindle {
 
@@ -1271,10 +1272,7 @@ class Loader {
     auto work = [&](size_t first) {
       for (size_t k = first; k < columns.size(); k += workers) columns[k] = events_.gather(k, order);
     };
-    std::vector<std::thread> pool;
-    for (size_t w = 1; w < workers; ++w) pool.emplace_back(work, w);
-    if (workers > 0) work(0);
-    for (auto& t : pool) t.join();
+    inParts(workers, work);
     if (!columns.empty()) {
       const int64_t* time = columns[0].payloads();  // the event time: never null
       std::vector<uint32_t> within;

@@ -2,9 +2,9 @@
 #include "event_scan.h"
 
 #include <algorithm>
-#include <thread>
 
 #include "event_test.h"
+#include "parts.h"
 #include "rekindle/runtime/vm.h"
 
 namespace rekindle {
@@ -153,13 +153,7 @@ EventSelections::EventSelections(const Executable& exe, const RunClock& clock, c
           failed[t * conditions.size() + k] = 1;
     }
   };
-  if (parts == 1) {
-    part(0);
-  } else {
-    std::vector<std::thread> pool;
-    for (size_t t = 0; t < parts; ++t) pool.emplace_back(part, t);
-    for (auto& t : pool) t.join();
-  }
+  inParts(parts, part);
   for (size_t t = 0; t < parts; ++t)
     for (size_t k = 0; k < conditions.size(); ++k)
       if (failed[t * conditions.size() + k]) bits_[conditions[k]].clear();
