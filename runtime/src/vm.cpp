@@ -287,9 +287,6 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
                      std::all_of(sc.selections.begin(), sc.selections.end(),
                                  [&](uint32_t c) { return context_.selections->has(c); });
   }
-  upFront_.assign(prog_.chunks.size(), nullptr);
-  if (context_.customers)
-    for (uint32_t k = 0; k < prog_.chunks.size(); ++k) upFront_[k] = context_.customers->answers(k);
   shortcuts_.resize(prog_.chunks.size());
   for (uint32_t k = 0; k < scans_.size(); ++k) {
     const std::vector<uint32_t>& code = prog_.chunks[scans_[k].chunk].code;
@@ -329,6 +326,15 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
     shortcuts_[c] = fused_[insnA(loopCode_[c][0])];
     shortcuts_[c].guard = t != 3;
   }
+  // A condition tested up front is read there, whatever shortcut it had (none reads a decision:
+  // no outcome guard below is lost).
+  if (context_.customers)
+    for (uint32_t c = 0; c < prog_.chunks.size(); ++c)
+      if (const CustomerAnswers* a = context_.customers->answers(c)) {
+        shortcuts_[c] = Shortcut();
+        shortcuts_[c].shape = Shortcut::Shape::UpFront;
+        shortcuts_[c].answers = a;
+      }
   outcomeGuards_.resize(prog_.chunks.size());
   for (const DecisionTable& t : prog_.tables)
     for (const DecisionRow& row : t.rows) {
@@ -455,8 +461,8 @@ inline Value Evaluator::execute(int32_t chunk, int64_t element) {
   if (s.shape != Shortcut::Shape::None && element < 0 && useCompiled_ && !tracer_ && fault_.empty() && !active_[chunk]) {
     active_[chunk] = 1;
     std::optional<Value> v;
-    if (s.shape == Shortcut::Shape::Scan) {
-      v = scan(s.scan);
+    if (s.shape <= Shortcut::Shape::Scan) {  // UpFront or Scan: one test where an operator has its own
+      v = s.shape == Shortcut::Shape::UpFront ? CustomerConditions::value(*s.answers, customer_) : scan(s.scan);
     } else {
       // As the loop would: left operand first; a let's fault does not stop the operator.
       const Value xy[2] = {operand(s.x), operand(s.y)};
@@ -468,12 +474,6 @@ inline Value Evaluator::execute(int32_t chunk, int64_t element) {
     // A value of the wrong kind (forged bytecode): the loop reports where, or the fault stands.
   }
   return interpret(chunk, element);
-}
-
-inline Value Evaluator::condition(int32_t chunk) {
-  if (const CustomerAnswers* a = upFront_[chunk]; a && useCompiled_ && !tracer_)
-    if (std::optional<Value> v = CustomerConditions::value(*a, customer_)) return *v;
-  return execute(chunk, -1);
 }
 
 Value Evaluator::computeLet(uint32_t i) {
@@ -495,7 +495,7 @@ Value Evaluator::computeSegment(uint32_t i) {
     return Value::null();
   }
   segBusy_[i] = gen_;
-  Value v = condition(prog_.segments[i].chunk);
+  Value v = execute(prog_.segments[i].chunk, -1);
   segVal_[i] = v;
   segGen_[i] = gen_;
   return v;
@@ -529,7 +529,7 @@ Value Evaluator::outcomeValue(TableKind k, int32_t outcome) const {
 Value Evaluator::rowCondition(TableKind k, const DecisionRow& row) {
   Value cond = row.condition < 0       ? Value::boolean(true)
                : ruledOut(row.condition) ? Value::boolean(false)
-                                         : condition(row.condition);
+                                         : execute(row.condition, -1);
   if (tracer_) tracer_->rowTried(k, static_cast<size_t>(&row - prog_.table(k).rows.data()), cond);
   return cond;
 }
@@ -589,7 +589,7 @@ Value Evaluator::computeDecision(TableKind k) {
   return result;
 }
 
-Value Evaluator::runChunk(int32_t chunk) { return condition(chunk); }
+Value Evaluator::runChunk(int32_t chunk) { return execute(chunk, -1); }
 
 Value Evaluator::events() {
   if (eventsGen_ == gen_) return eventsVal_;

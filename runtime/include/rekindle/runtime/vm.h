@@ -159,9 +159,6 @@ class Evaluator {
   Value computeDecision(TableKind k);
   // Runs a chunk: one with a shortcut (below) without entering the dispatch loop, else interpret().
   Value execute(int32_t chunk, int64_t element);
-  // A row's, segment's or cap line's condition: read from the run's CustomerConditions when it was
-  // tested up front for this customer, else executed.
-  Value condition(int32_t chunk);
   // The dispatch loop. `first`: the value of the chunk's first operator, which a guard (below)
   // applied and which did not end the chunk: the loop goes on from the instruction after it.
   Value interpret(int32_t chunk, int64_t element, const Value* first = nullptr);
@@ -242,9 +239,10 @@ class Evaluator {
   // field, a let or a decision): a comparison (`stage == active`, `quiet >= dormant_after`),
   // arithmetic (`now - last_seen`) or a native (`anniversary_within(birthday, 7d)`). Or a guard:
   // a chunk that starts with such an operator followed by `and` (`stage == active and ...`),
-  // which a false ends without entering the loop.
+  // which a false ends without entering the loop. Or a row's, segment's or cap line's condition
+  // that the run's CustomerConditions tested up front: its answer for the customer is read there.
   struct Shortcut {
-    enum class Shape : uint8_t { None, Scan, Compare, Arith, Call };
+    enum class Shape : uint8_t { None, UpFront, Scan, Compare, Arith, Call };  // (execute() relies on the order)
     enum class Source : uint8_t { Constant, Field, Let, Decision };
     struct Operand {
       Source source = Source::Constant;
@@ -256,6 +254,7 @@ class Evaluator {
     Opcode op = Opcode::Eq;
     Operand x, y;                 // x op y, or fn(x, y)
     const Builtin* fn = nullptr;  // Call
+    const CustomerAnswers* answers = nullptr;  // UpFront
     // The chunk goes on after the operator, to a JumpIfFalse whose jumps (through more
     // JumpIfFalse) reach its Return: a false is the chunk's value.
     bool guard = false;
@@ -294,8 +293,6 @@ class Evaluator {
     }
   }
   std::vector<Shortcut> shortcuts_;  // per chunk
-  // Per chunk: its answers for every customer when CustomerConditions tested it up front, else null.
-  std::vector<const CustomerAnswers*> upFront_;
   // Per chunk: its code as the loop runs it, each scan's source made a Scan step, and each operator
   // on two simple operands inside a larger chunk (`stage == active and ...`) made a Fused step
   // (one dispatch instead of three) of fused_.
