@@ -109,6 +109,28 @@ class ScanFinder {
 
 }  // namespace
 
+Value quickScanOfMany(const EventScan& sc, const EventSelections& selections, const Dataset& data,
+                      uint32_t begin, uint32_t end, std::vector<uint64_t>& kept) {
+  const uint32_t count = end - begin;
+  const size_t words = (count + 63) / 64;
+  kept.assign(words, ~uint64_t(0));
+  if (count % 64) kept[words - 1] = (uint64_t(1) << (count % 64)) - 1;
+  for (uint32_t condition : sc.selections) selections.keep(condition, begin, end, kept.data());
+  return *keptValue(sc, data, begin, kept.data(), words);
+}
+
+bool isQuickScan(const EventScan& sc, const EventSelections* selections, const Dataset& data) {
+  const bool time = sc.field == 0;
+  const bool ends = sc.reduction == Reduction::Count || sc.reduction == Reduction::Exists ||
+                    sc.reduction == Reduction::First || sc.reduction == Reduction::Last ||
+                    (time && (sc.reduction == Reduction::Min || sc.reduction == Reduction::Max));
+  const bool sum = sc.field >= 0 && static_cast<size_t>(sc.field) < data.events.size() &&
+                   sumsOwnKind(sc.reduction, data.events[sc.field].kind());
+  return sc.last < 0 && (ends || sum) && selections &&
+         std::all_of(sc.selections.begin(), sc.selections.end(),
+                     [&](uint32_t c) { return selections->has(c); });
+}
+
 std::vector<EventScan> findEventScans(const Executable& exe, const std::vector<std::unique_ptr<EventTest>>& tests) {
   std::vector<EventScan> scans;
   ScanFinder finder(exe, tests);

@@ -24,12 +24,12 @@
 #include <memory>
 #include <vector>
 
+#include "rekindle/runtime/dataset.h"
 #include "rekindle/runtime/program.h"
 #include "rekindle/stdlib/builtins.h"
 
 namespace rekindle {
 
-class Dataset;
 class Executable;
 class EventTest;
 struct RunClock;
@@ -79,5 +79,113 @@ class EventSelections {
  private:
   std::vector<std::vector<uint64_t>> bits_;  // per chunk; empty when not selected here
 };
+
+// Whether `r` is the sum of a field of kind `k` that the checker picks for it: of an int, a
+// float or a duration field (forged bytecode may pair them otherwise).
+inline bool sumsOwnKind(Reduction r, Kind k) {
+  return (r == Reduction::Sum && k == Kind::Int) ||
+         (r == Reduction::SumFloat && k == Kind::Float) ||
+         (r == Reduction::SumDuration && k == Kind::Duration);
+}
+
+// A sum of a field of its own kind: the kept non-null cells, added in event order as Reducer adds
+// them, without a Value each; nullopt for any other scan.
+inline std::optional<Value> sumOfCells(const EventScan& sc, const Dataset& data, uint32_t begin,
+                                       const uint64_t* kept, size_t words) {
+  if (sc.field < 0 || static_cast<size_t>(sc.field) >= data.events.size()) return std::nullopt;
+  const Column& column = data.events[sc.field];
+  if (!sumsOwnKind(sc.reduction, column.kind())) return std::nullopt;
+  const bool real = column.kind() == Kind::Float;
+  int64_t whole = 0;
+  double fraction = 0;
+  for (size_t w = 0; w < words; ++w) {
+    // (No event kept, maybe none at all: the null bits are not read.)
+    const uint32_t first = begin + static_cast<uint32_t>(w * 64);
+    const uint64_t live = kept[w] ? kept[w] & ~column.nullBits(first, 64) : 0;
+    for (uint64_t bits = live; bits; bits &= bits - 1) {
+      const int64_t cell = column.payload(first + static_cast<uint32_t>(__builtin_ctzll(bits)));
+      if (real)
+        fraction += Value::tagged(Kind::Float, cell).f;
+      else
+        whole += cell;
+    }
+  }
+  return real ? Value::real(fraction) : Value::tagged(column.kind(), whole);
+}
+
+// The value of a scan with no last condition, read off the bits of the events its conditions keep
+// (`words` words from event `begin`), when it can be: a count, an exists, the first or last event,
+// the earliest or latest time (events are in time order), a sum of a field of its own kind
+// (sumOfCells). nullopt when the reduction needs a Reducer fed the events.
+inline std::optional<Value> keptValue(const EventScan& sc, const Dataset& data, uint32_t begin,
+                                      const uint64_t* kept, size_t words) {
+  if (sc.last >= 0) return std::nullopt;
+  if (sc.reduction == Reduction::Exists) {
+    for (size_t w = 0; w < words; ++w)
+      if (kept[w]) return Value::boolean(true);
+    return Value::boolean(false);
+  }
+  if (sc.reduction == Reduction::Count) {
+    int64_t n = 0;
+    for (size_t w = 0; w < words; ++w) n += __builtin_popcountll(kept[w]);
+    return Value::integer(n);
+  }
+  // The earliest or latest of the events' times (field 0, never null) is the first or last event
+  // kept.
+  const bool time = sc.field == 0;
+  const bool earliest =
+      sc.reduction == Reduction::First || (time && sc.reduction == Reduction::Min);
+  const bool latest = sc.reduction == Reduction::Last || (time && sc.reduction == Reduction::Max);
+  if (earliest || latest) {
+    int64_t at = -1;
+    if (earliest) {
+      for (size_t w = 0; w < words && at < 0; ++w)
+        if (kept[w]) at = static_cast<int64_t>(w * 64 + __builtin_ctzll(kept[w]));
+    } else {
+      for (size_t w = words; w-- > 0 && at < 0;)
+        if (kept[w]) at = static_cast<int64_t>(w * 64 + 63 - __builtin_clzll(kept[w]));
+    }
+    if (at < 0) return Value::null();
+    const uint32_t event = begin + static_cast<uint32_t>(at);
+    return sc.field >= 0 ? data.events[sc.field].get(event) : Value::event(event);
+  }
+  return sumOfCells(sc, data, begin, kept, words);
+}
+
+// Whether a scan is quick: no last condition, its every condition tested up front in `selections`,
+// and a value keptValue() reads off the bits. Its value then needs no test and no check.
+bool isQuickScan(const EventScan& sc, const EventSelections* selections, const Dataset& data);
+
+// A quick scan's value for the events [begin, end), more than 64 of them.
+Value quickScanOfMany(const EventScan& sc, const EventSelections& selections, const Dataset& data,
+                      uint32_t begin, uint32_t end, std::vector<uint64_t>& kept);
+
+// A quick scan's value for one customer. Most customers have at most 64 events: their kept bits
+// are one word, in a register; `kept` is room for the others'.
+inline Value quickScanValue(const EventScan& sc, const EventSelections& selections,
+                            const Dataset& data, uint32_t customer, std::vector<uint64_t>& kept) {
+  const uint32_t begin = data.eventBegin[customer], end = data.eventBegin[customer + 1];
+  const uint32_t count = end - begin;
+  if (count > 64) return quickScanOfMany(sc, selections, data, begin, end, kept);
+  uint64_t word = count == 64 ? ~uint64_t(0) : (uint64_t(1) << count) - 1;
+  for (uint32_t condition : sc.selections) word &= selections.word(condition, begin);
+  switch (sc.reduction) {
+    case Reduction::Count:
+      return Value::integer(__builtin_popcountll(word));
+    case Reduction::Exists:
+      return Value::boolean(word != 0);
+    case Reduction::Sum:
+    case Reduction::SumFloat:
+    case Reduction::SumDuration:
+      return *sumOfCells(sc, data, begin, &word, 1);
+    default:
+      break;
+  }
+  if (!word) return Value::null();
+  const bool earliest = sc.reduction == Reduction::First || sc.reduction == Reduction::Min;
+  const uint32_t event =
+      begin + static_cast<uint32_t>(earliest ? __builtin_ctzll(word) : 63 - __builtin_clzll(word));
+  return sc.field >= 0 ? data.events[sc.field].get(event) : Value::event(event);
+}
 
 }  // namespace rekindle

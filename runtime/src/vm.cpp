@@ -275,18 +275,7 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   for (uint32_t k = 0; k < scans_.size(); ++k) loopCode_[scans_[k].chunk][scans_[k].start] = kScan | (k << 8);
   scanKept_.resize(scans_.size());
   quickScans_.assign(scans_.size(), 0);
-  for (uint32_t k = 0; k < scans_.size(); ++k) {
-    const EventScan& sc = scans_[k];
-    const bool time = sc.field == 0;
-    const bool ends = sc.reduction == Reduction::Count || sc.reduction == Reduction::Exists ||
-                      sc.reduction == Reduction::First || sc.reduction == Reduction::Last ||
-                      (time && (sc.reduction == Reduction::Min || sc.reduction == Reduction::Max));
-    const bool sum = sc.field >= 0 && static_cast<size_t>(sc.field) < data_.events.size() &&
-                     sumsOwnKind(sc.reduction, data_.events[sc.field].kind());
-    quickScans_[k] = sc.last < 0 && (ends || sum) && context_.selections &&
-                     std::all_of(sc.selections.begin(), sc.selections.end(),
-                                 [&](uint32_t c) { return context_.selections->has(c); });
-  }
+  for (uint32_t k = 0; k < scans_.size(); ++k) quickScans_[k] = isQuickScan(scans_[k], context_.selections, data_);
   shortcuts_.resize(prog_.chunks.size());
   for (uint32_t k = 0; k < scans_.size(); ++k) {
     const std::vector<uint32_t>& code = prog_.chunks[scans_[k].chunk].code;
@@ -627,33 +616,15 @@ const uint64_t* Evaluator::selection(uint32_t condition) {
   return selectionOk_[condition] ? bits.data() : nullptr;
 }
 
-inline Value Evaluator::quickScan(const EventScan& sc, uint32_t begin, uint64_t kept) const {
-  switch (sc.reduction) {
-    case Reduction::Count: return Value::integer(__builtin_popcountll(kept));
-    case Reduction::Exists: return Value::boolean(kept != 0);
-    case Reduction::Sum:
-    case Reduction::SumFloat:
-    case Reduction::SumDuration: return *sumOfCells(sc, begin, &kept, 1);  // quick: of the field's kind
-    default: break;
-  }
-  if (!kept) return Value::null();
-  // Events are in time order: the earliest time is the first event's, the latest the last's.
-  const bool earliest = sc.reduction == Reduction::First || sc.reduction == Reduction::Min;
-  const uint32_t event = begin + static_cast<uint32_t>(earliest ? __builtin_ctzll(kept) : 63 - __builtin_clzll(kept));
-  return sc.field >= 0 ? data_.events[sc.field].get(event) : Value::event(event);
-}
-
 std::optional<Value> Evaluator::scan(uint32_t s) {
   const EventScan& sc = scans_[s];
+  // Every condition's bits are there: nothing to check, nothing to test.
+  if (quickScans_[s]) return quickScanValue(sc, *context_.selections, data_, customer_, scanKept_[s]);
   const uint32_t begin = data_.eventBegin[customer_], end = data_.eventBegin[customer_ + 1];
   const uint32_t count = end - begin;
   // Most customers have at most 64 events: their kept bits are one word, kept in a register.
   if (count <= 64) {
     uint64_t kept = count == 64 ? ~uint64_t(0) : (uint64_t(1) << count) - 1;
-    if (quickScans_[s]) {  // every condition's word is there: nothing to check, nothing to test
-      for (uint32_t condition : sc.selections) kept &= context_.selections->word(condition, begin);
-      return quickScan(sc, begin, kept);
-    }
     for (uint32_t condition : sc.selections) {
       // No event left: the rest would not be tested, as a Filter tests no event of an empty list.
       if (!kept) break;
@@ -684,60 +655,9 @@ std::optional<Value> Evaluator::scan(uint32_t s) {
   return reduce(sc, begin, kept.data(), words);
 }
 
-std::optional<Value> Evaluator::sumOfCells(const EventScan& sc, uint32_t begin, const uint64_t* kept, size_t words) const {
-  if (sc.field < 0 || static_cast<size_t>(sc.field) >= data_.events.size()) return std::nullopt;
-  const Column& column = data_.events[sc.field];
-  if (!sumsOwnKind(sc.reduction, column.kind())) return std::nullopt;
-  const bool real = column.kind() == Kind::Float;
-  int64_t whole = 0;
-  double fraction = 0;
-  for (size_t w = 0; w < words; ++w) {
-    // (No event kept, maybe none at all: the null bits are not read.)
-    const uint32_t first = begin + static_cast<uint32_t>(w * 64);
-    const uint64_t live = kept[w] ? kept[w] & ~column.nullBits(first, 64) : 0;
-    for (uint64_t bits = live; bits; bits &= bits - 1) {
-      const int64_t cell = column.payload(first + static_cast<uint32_t>(__builtin_ctzll(bits)));
-      if (real) fraction += Value::tagged(Kind::Float, cell).f;
-      else whole += cell;
-    }
-  }
-  return real ? Value::real(fraction) : Value::tagged(column.kind(), whole);
-}
-
 std::optional<Value> Evaluator::reduce(const EventScan& sc, uint32_t begin, const uint64_t* kept, size_t words) {
-  if (sc.last < 0) {
-    if (sc.reduction == Reduction::Exists) {
-      for (size_t w = 0; w < words; ++w)
-        if (kept[w]) return Value::boolean(true);
-      return Value::boolean(false);
-    }
-    if (sc.reduction == Reduction::Count) {
-      int64_t n = 0;
-      for (size_t w = 0; w < words; ++w) n += __builtin_popcountll(kept[w]);
-      return Value::integer(n);
-    }
-    // A customer's events are in time order: the first or last of them, and the earliest or latest
-    // of their times (field 0, never null), is the first or last event kept.
-    const bool time = sc.field == 0;
-    const bool earliest = sc.reduction == Reduction::First || (time && sc.reduction == Reduction::Min);
-    const bool latest = sc.reduction == Reduction::Last || (time && sc.reduction == Reduction::Max);
-    if (earliest || latest) {
-      int64_t at = -1;
-      if (earliest) {
-        for (size_t w = 0; w < words && at < 0; ++w)
-          if (kept[w]) at = static_cast<int64_t>(w * 64 + __builtin_ctzll(kept[w]));
-      } else {
-        for (size_t w = words; w-- > 0 && at < 0;)
-          if (kept[w]) at = static_cast<int64_t>(w * 64 + 63 - __builtin_clzll(kept[w]));
-      }
-      if (at < 0) return Value::null();
-      const uint32_t event = begin + static_cast<uint32_t>(at);
-      return sc.field >= 0 ? data_.events[sc.field].get(event) : Value::event(event);
-    }
-    // A sum of a field of the kind its native sums: the kept non-null cells, added in event order
-    // as Reducer adds them, without a Value each.
-    if (const std::optional<Value> sum = sumOfCells(sc, begin, kept, words)) return *sum;
-  }
+  if (sc.last < 0)
+    if (const std::optional<Value> v = keptValue(sc, data_, begin, kept, words)) return *v;
   Reducer acc(sc.reduction);
   ListObj* out = sc.reduction == Reduction::None ? arena_.newList() : nullptr;
   for (size_t w = 0; w < words; ++w) {

@@ -169,18 +169,6 @@ class Evaluator {
   std::optional<Value> scan(uint32_t s);
   // The scan's value from the events its pure conditions keep: `words` words of bits from event `begin`.
   std::optional<Value> reduce(const EventScan& sc, uint32_t begin, const uint64_t* kept, size_t words);
-  // A quick scan's value (quickScans_) for a customer with at most 64 events, from `begin`, of
-  // which its conditions keep `kept`.
-  Value quickScan(const EventScan& sc, uint32_t begin, uint64_t kept) const;
-  // Whether `r` is the sum of a field of kind `k` that the checker picks for it: of an int, a
-  // float or a duration field (forged bytecode may pair them otherwise).
-  static bool sumsOwnKind(Reduction r, Kind k) {
-    return (r == Reduction::Sum && k == Kind::Int) || (r == Reduction::SumFloat && k == Kind::Float) ||
-           (r == Reduction::SumDuration && k == Kind::Duration);
-  }
-  // Such a sum from the column's cells: the kept non-null ones, added in event order as Reducer
-  // adds them, without a Value each; nullopt for any other scan.
-  std::optional<Value> sumOfCells(const EventScan& sc, uint32_t begin, const uint64_t* kept, size_t words) const;
   // The customer's events a pure where-condition holds for, as bits, tested on first use; null
   // on a kind mismatch. (scan() reads a condition EventSelections tested up front from there.)
   const uint64_t* selection(uint32_t condition);
