@@ -28,7 +28,7 @@ std::optional<Value> durationOf(double seconds) {
 
 }  // namespace
 
-std::optional<Value> arith(Opcode op, const Value& a, const Value& b) {
+std::optional<Value> arithMixed(Opcode op, const Value& a, const Value& b) {
   if (a.isNull() || b.isNull()) return Value::null();
   switch (op) {
     case Opcode::Add:

@@ -246,6 +246,15 @@ Value Evaluator::CustomerPopulation::clv(std::string_view what, const Value* arg
   return population ? population->clv(customer, what, args, argc) : Value::null();
 }
 
+NativeContext nativeContext(const Executable& exe, const RunClock& clock) {
+  NativeContext natives;
+  natives.now = clock.now;
+  natives.setToday(clock.today);
+  natives.zone = &clock.zone;
+  natives.calendar = &exe.config().calendar;
+  return natives;
+}
+
 Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContext& context)
     : exe_(exe), prog_(exe.program()), data_(data), clock_(context.clock), context_(context) {
   size_t stack = 1;
@@ -259,10 +268,7 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
   segGen_.assign(prog_.segments.size(), 0);
   segBusy_.assign(prog_.segments.size(), 0);
   segVal_.resize(prog_.segments.size());
-  native_.now = clock_.now;
-  native_.setToday(clock_.today);
-  native_.zone = &clock_.zone;
-  native_.calendar = &exe_.config().calendar;
+  native_ = rekindle::nativeContext(exe_, clock_);
   native_.arena = &arena_;
   customerPopulation_.population = context.population;
   native_.population = context.population ? &customerPopulation_ : nullptr;
@@ -423,26 +429,13 @@ std::optional<Evaluator::Shortcut> Evaluator::operatorShortcut(const uint32_t* i
   return s;
 }
 
-// A list for a list parameter; else null, or the parameter's kind (an int for a float).
-static bool argumentFits(const TypePattern& p, const Value& v) {
-  if (p.list) return v.tag == Kind::List;
-  return v.isNull() || p.var != 0 || p.kind == v.tag || (p.kind == Kind::Float && v.tag == Kind::Int);
-}
-
-static bool argumentsFit(const Builtin& fn, const Value* args, int argc) {
-  for (int k = 0; k < argc; ++k)
-    if (!argumentFits(fn.params[k], args[k])) return false;
-  return true;
-}
-
 std::optional<Value> Evaluator::apply(const Shortcut& s, const Value* xy) {
   if (s.shape == Shortcut::Shape::Compare) {
     if (std::optional<bool> r = compare(s.op, xy[0], xy[1])) return Value::boolean(*r);
     return std::nullopt;
   }
   if (s.shape == Shortcut::Shape::Arith) return arith(s.op, xy[0], xy[1]);
-  if (!argumentsFit(*s.fn, xy, 2)) return std::nullopt;
-  return (xy[0].isNull() || xy[1].isNull()) && s.fn->propagatesNull ? Value::null() : s.fn->fn(native_, xy, 2);
+  return callNative(*s.fn, native_, xy, 2);
 }
 
 inline Value Evaluator::execute(int32_t chunk, int64_t element) {

@@ -57,6 +57,7 @@ class Executable {
   const std::vector<Value>& constants() const { return constants_; }
   const std::vector<Value>& params() const { return params_; }
   const Builtin& native(uint32_t i) const { return *natives_[i]; }  // Call's operand
+  size_t natives() const { return natives_.size(); }
   int configChannel(int32_t programChannel) const { return channelIndex_[programChannel]; }
   int configOffer(int32_t programOffer) const { return offerIndex_[programOffer]; }
   // The outcome's name as written in output ("none" for kNoOutcome).
@@ -99,6 +100,10 @@ class EvalTracer {
   virtual void letComputed(uint32_t let, const Value& v) = 0;
   virtual void fieldRead(uint32_t field, const Value& v) = 0;
 };
+
+// The natives' view of a run: its clock, zone and calendar. (The caller gives it an arena, and
+// the customer and population natives read.)
+NativeContext nativeContext(const Executable& exe, const RunClock& clock);
 
 class Evaluator {
  public:
