@@ -1,7 +1,9 @@
-// Compiling a condition's bytecode to a CustomerTest is a symbolic run of the chunk, with steps
+// Compiling a condition's bytecode to a CustomerProgram's steps is a symbolic run of the chunk, with steps
 // on the stack in place of values. Short-circuit `and`/`or` arrive as `A; JumpIfFalse L; B; And;
 // L:` (JumpIfTrue and Or for `or`), and `x ?? y` as `x; JumpIfNotNull L; Pop; y; L:`: the jumped
-// over part is compiled on a stack of its own and joined. Anything else gives up on the chunk.
+// over part is compiled on a stack of its own and joined. A quick scan is one step from its first
+// instruction to its last; a let is its own chunk run the same way, once per condition. Anything
+// else gives up on the chunk.
 #include "customer_conditions.h"
 
 #include <algorithm>
@@ -13,30 +15,75 @@
 
 namespace rekindle {
 
-class CustomerTestCompiler {
+class CustomerProgramCompiler {
  public:
-  CustomerTestCompiler(const Chunk& chunk, const Executable& exe, const RunClock& clock, const Dataset& data,
-                       CustomerTest& out)
-      : chunk_(chunk), exe_(exe), clock_(clock), data_(data), out_(out) {}
+  explicit CustomerProgramCompiler(CustomerProgram& out)
+      : prog_(out.sources_.exe.program()), sources_(out.sources_), exe_(sources_.exe), clock_(sources_.clock),
+        data_(sources_.data), out_(out), lets_(out.lets_) {}
 
-  bool run() {
-    const auto& code = chunk_.code;
-    if (code.empty() || insnOp(code.back()) != Opcode::Return) return false;
-    std::vector<uint32_t> stack;
-    if (!range(0, code.size() - 1, stack) || stack.size() != 1 || stack[0] + 1 != out_.steps_.size()) return false;
-    truth(stack[0]);  // `segment vip when is_vip`: the value is the answer, when it is a bool or null
+  // The condition's root, or false when it cannot be tested up front.
+  bool run(uint32_t chunk, uint32_t& root) {
+    if (!whole(chunk, root)) return false;
+    root = truth(root);  // `segment vip when is_vip`: the value is the answer, when it is a bool or null
     for (const Step& s : out_.steps_)  // the fields whose values a step reads per customer
       if (!s.cells) markValues(s);
     return true;
   }
 
+  static constexpr uint32_t kNone = ~uint32_t(0);
+
  private:
-  using Step = CustomerTest::Step;
+  using Step = CustomerProgram::Step;
   using Shape = Step::Shape;
 
-  bool range(size_t begin, size_t end, std::vector<uint32_t>& stack) {
-    const auto& code = chunk_.code;
+  // A chunk that ends in Return: the step of its value.
+  bool whole(uint32_t chunk, uint32_t& root) {
+    if (chunk >= prog_.chunks.size()) return false;
+    const auto& code = prog_.chunks[chunk].code;
+    if (code.empty() || insnOp(code.back()) != Opcode::Return) return false;
+    std::vector<uint32_t> stack;
+    if (!range(chunk, 0, code.size() - 1, stack) || stack.size() != 1) return false;
+    root = stack[0];
+    return true;
+  }
+
+  // A let's value, compiled on first use (a let is computed once per customer, and its steps
+  // are too). A let that reads itself is a cycle, which bytecode reports.
+  bool let(uint32_t index, uint32_t& step) {
+    if (index >= lets_.size()) return false;
+    if (lets_[index] == kBusy) return false;
+    if (lets_[index] == kNone) {
+      lets_[index] = kBusy;
+      uint32_t root = 0;
+      const int32_t chunk = prog_.lets[index].chunk;
+      ++letDepth_;
+      const bool compiled = chunk >= 0 && whole(static_cast<uint32_t>(chunk), root);
+      --letDepth_;
+      if (!compiled) return false;
+      lets_[index] = value(root) ? root : push({Shape::Boolean, Opcode::Eq, root, 0});
+    }
+    step = lets_[index];
+    return true;
+  }
+  static constexpr uint32_t kBusy = kNone - 1;
+
+  // The quick scan (event_scan.h) that starts at `pc` of `chunk`, or null.
+  const EventScan* quickScanAt(uint32_t chunk, size_t pc) const {
+    for (const EventScan& sc : sources_.scans)
+      if (sc.chunk == chunk && sc.start == pc) return isQuickScan(sc, sources_.selections, data_) ? &sc : nullptr;
+    return nullptr;
+  }
+
+  bool range(uint32_t chunk, size_t begin, size_t end, std::vector<uint32_t>& stack) {
+    const auto& code = prog_.chunks[chunk].code;
     for (size_t pc = begin; pc < end;) {
+      if (const EventScan* sc = quickScanAt(chunk, pc)) {
+        if (sc->end > end) return false;
+        out_.scans_.push_back(*sc);
+        stack.push_back(push({Shape::Scan, Opcode::Eq, static_cast<uint32_t>(out_.scans_.size() - 1), 0}));
+        pc = sc->end;
+        continue;
+      }
       const uint32_t insn = code[pc++];
       const uint32_t a = insnA(insn);
       const Opcode op = insnOp(insn);
@@ -49,6 +96,34 @@ class CustomerTestCompiler {
           if (a >= data_.customers.size()) return false;
           stack.push_back(push({Shape::Field, op, a, 0}));
           break;
+        case Opcode::LoadLet: {
+          uint32_t step = 0;
+          if (!let(a, step)) return false;
+          stack.push_back(step);
+          break;
+        }
+        case Opcode::Call: {
+          // A native of the customer's values, in a let (`max(max(behaviour.at) ?? signup_at,
+          // signup_at)`). One a condition calls itself (`anniversary_within(birthday, 7d)`) stays
+          // in the passes, which run it without the dispatch loop once per customer: it costs as
+          // much there as here (measured, bench/RESULTS.md rounds 15 and 16). The population's
+          // natives need the population pass.
+          const uint32_t id = insnA16(insn), argc = insnB(insn);
+          if (letDepth_ == 0 || id >= exe_.natives() || stack.size() < argc || argc > CustomerProgram::kMaxArguments)
+            return false;
+          const Builtin& fn = exe_.native(id);
+          if (!fn.fn || fn.population || fn.params.size() != argc) return false;
+          const uint32_t first = static_cast<uint32_t>(out_.arguments_.size());
+          for (size_t k = stack.size() - argc; k < stack.size(); ++k) {
+            if (!value(stack[k])) return false;
+            out_.arguments_.push_back(stack[k]);
+          }
+          stack.resize(stack.size() - argc);
+          Step s{Shape::Call, op, id, first};
+          s.count = argc;
+          stack.push_back(push(s));
+          break;
+        }
         case Opcode::Add: case Opcode::Sub: case Opcode::Mul: case Opcode::Div: case Opcode::Mod: {
           if (stack.size() < 2 || !value(stack[stack.size() - 2]) || !value(stack.back())) return false;
           const uint32_t x = stack[stack.size() - 2], y = stack.back();
@@ -101,7 +176,7 @@ class CustomerTestCompiler {
           const Opcode joiner = op == Opcode::JumpIfFalse ? Opcode::And : Opcode::Or;
           if (target > end || target < pc + 2 || insnOp(code[target - 1]) != joiner || stack.empty()) return false;
           std::vector<uint32_t> right;
-          if (!range(pc, target - 1, right) || right.size() != 1) return false;
+          if (!range(chunk, pc, target - 1, right) || right.size() != 1) return false;
           stack.push_back(right[0]);
           if (!join(stack, joiner)) return false;
           pc = target;
@@ -113,14 +188,14 @@ class CustomerTestCompiler {
           if (target > end || target < pc + 2 || insnOp(code[pc]) != Opcode::Pop || stack.empty() || !value(stack.back()))
             return false;
           std::vector<uint32_t> right;
-          if (!range(pc + 1, target, right) || right.size() != 1 || !value(right[0])) return false;
+          if (!range(chunk, pc + 1, target, right) || right.size() != 1 || !value(right[0])) return false;
           stack.back() = push({Shape::Coalesce, op, stack.back(), right[0]});
           pc = target;
           break;
         }
         default:
-          // Events, lets, segments, decisions, the previous run, population statistics: not the
-          // customer's own. Natives too: one costs as much per customer here as in the passes.
+          // Events and lists of them, segments, decisions, the previous run, population
+          // statistics: not the customer's own.
           return false;
       }
     }
@@ -135,7 +210,7 @@ class CustomerTestCompiler {
     out_.constants_.push_back(v);
     return push({Shape::Constant, Opcode::Eq, static_cast<uint32_t>(out_.constants_.size() - 1), 0});
   }
-  bool value(uint32_t step) const { return out_.steps_[step].shape <= Shape::Coalesce; }  // a value step
+  bool value(uint32_t step) const { return out_.steps_[step].shape <= Shape::Boolean; }  // a value step
   bool isConstant(uint32_t step) const { return out_.steps_[step].shape == Shape::Constant; }
   const Value& constantOf(uint32_t step) const { return out_.constants_[out_.steps_[step].a]; }
   // A value where and/or/not want true, false or null.
@@ -181,160 +256,263 @@ class CustomerTestCompiler {
         break;
       case Shape::IsNull: case Shape::IsNotNull: break;  // a field's null bits
       case Shape::Truth: markValue(s.a); break;
+      case Shape::Call:
+        for (uint32_t k = 0; k < s.count; ++k) markValue(out_.arguments_[s.b + k]);
+        break;
       default: break;
     }
   }
 
-  const Chunk& chunk_;
+  const Program& prog_;
+  const CustomerProgram::Sources& sources_;
   const Executable& exe_;
   const RunClock& clock_;
   const Dataset& data_;
-  CustomerTest& out_;
+  CustomerProgram& out_;
+  std::vector<uint32_t>& lets_;  // each let's step, kNone or kBusy
+  int letDepth_ = 0;             // how many lets are being compiled
 };
 
-std::unique_ptr<CustomerTest> CustomerTest::compile(const Chunk& chunk, const Executable& exe, const RunClock& clock,
-                                                    const Dataset& data) {
-  auto test = std::make_unique<CustomerTest>();
-  CustomerTestCompiler compiler(chunk, exe, clock, data, *test);
-  if (!compiler.run()) return nullptr;
-  return test;
+CustomerProgram::CustomerProgram(const Sources& sources)
+    : sources_(sources), lets_(sources.exe.program().lets.size(), CustomerProgramCompiler::kNone) {}
+
+bool CustomerProgram::add(uint32_t chunk) {
+  // What the condition adds is taken back when it cannot be tested up front.
+  const size_t steps = steps_.size(), constants = constants_.size(), lists = lists_.size(), scans = scans_.size(),
+               arguments = arguments_.size();
+  const std::vector<uint32_t> lets = lets_;
+  uint32_t root = 0;
+  if (CustomerProgramCompiler(*this).run(chunk, root)) {
+    roots_.push_back(root);
+    return true;
+  }
+  steps_.resize(steps);
+  constants_.resize(constants);
+  lists_.resize(lists);
+  scans_.resize(scans);
+  arguments_.resize(arguments);
+  lets_ = lets;
+  return false;
 }
 
-void CustomerTest::test(const Dataset& data, uint32_t first, uint32_t count, Scratch& s, uint64_t& isTrue,
-                        uint64_t& isFalse) const {
-  const uint64_t all = count == 64 ? ~uint64_t(0) : (uint64_t(1) << count) - 1;
+void CustomerProgram::start(uint32_t first, uint32_t count, Scratch& s) const {
   const size_t n = steps_.size();
-  if (s.values.size() < n * 64) s.values.resize(n * 64);
+  if (s.values.size() != n * 64) {  // first use: every customer's value of a constant is the constant
+    s.values.assign(n * 64, Value::null());
+    for (size_t k = 0; k < n; ++k)
+      if (steps_[k].shape == Step::Shape::Constant) std::fill_n(s.values.begin() + k * 64, 64, constants_[steps_[k].a]);
+  }
   s.isTrue.assign(n, 0);
   s.isFalse.assign(n, 0);
   s.inBytecode.assign(n, 0);
-  auto at = [&](uint32_t step, uint32_t k) -> const Value& {
-    return steps_[step].shape == Step::Shape::Constant ? constants_[steps_[step].a] : s.values[step * 64 + k];
-  };
-  // Each customer of the block not already in bytecode through a child.
-  auto each = [&](uint64_t skip, auto fn) {
-    for (uint64_t todo = all & ~skip; todo; todo &= todo - 1) fn(static_cast<uint32_t>(__builtin_ctzll(todo)));
-  };
-  for (uint32_t k = 0; k < n; ++k) {
-    const Step& st = steps_[k];
-    Value* out = s.values.data() + k * 64;
-    uint64_t& t = s.isTrue[k];
-    uint64_t& f = s.isFalse[k];
-    uint64_t& x = s.inBytecode[k];
-    switch (st.shape) {
-      case Step::Shape::Constant: break;
-      case Step::Shape::Field:
-        if (st.needsValues)
-          for (uint32_t j = 0; j < count; ++j) out[j] = data.customers[st.a].get(first + j);
-        break;
-      case Step::Shape::Arith:
-        x = s.inBytecode[st.a] | s.inBytecode[st.b];
-        each(x, [&](uint32_t j) {
-          if (auto r = arith(st.op, at(st.a, j), at(st.b, j))) out[j] = *r;
-          else x |= uint64_t(1) << j;
-        });
-        break;
-      case Step::Shape::Coalesce:
-        x = s.inBytecode[st.a] | s.inBytecode[st.b];
-        each(x, [&](uint32_t j) { out[j] = at(st.a, j).isNull() ? at(st.b, j) : at(st.a, j); });
-        break;
-      case Step::Shape::Compare:
-        if (st.cells) {
-          const Column& column = data.customers[steps_[st.a].a];
-          t = st.constantNull ? 0 : cellsWhere(st.op, column.payloads() + first, count, st.constant) &
-                                        ~column.nullBits(first, count) & all;
-          f = ~t & all;  // a comparison with null is false
-          break;
-        }
-        [[fallthrough]];
-      case Step::Shape::Member:
-        x = s.inBytecode[st.a] | s.inBytecode[st.b];
-        each(x, [&](uint32_t j) {
-          auto r = st.shape == Step::Shape::Compare ? compare(st.op, at(st.a, j), at(st.b, j))
-                                                    : member(st.op, at(st.a, j), at(st.b, j));
-          if (!r) x |= uint64_t(1) << j;
-          else (*r ? t : f) |= uint64_t(1) << j;
-        });
-        break;
-      case Step::Shape::IsNull:
-      case Step::Shape::IsNotNull: {
-        uint64_t nulls = 0;
-        if (steps_[st.a].shape == Step::Shape::Field) {
-          nulls = data.customers[steps_[st.a].a].nullBits(first, count);
-        } else {
-          x = s.inBytecode[st.a];
-          each(x, [&](uint32_t j) { nulls |= uint64_t(at(st.a, j).isNull()) << j; });
-        }
-        t = (st.shape == Step::Shape::IsNull ? nulls : ~nulls) & all;
-        f = ~t & all;
-        break;
-      }
-      case Step::Shape::Truth:
-        x = s.inBytecode[st.a];
-        each(x, [&](uint32_t j) {
-          const Value& v = at(st.a, j);
-          if (v.tag == Kind::Bool) (v.b ? t : f) |= uint64_t(1) << j;
-          else if (!v.isNull()) x |= uint64_t(1) << j;  // not a bool: bytecode faults
-        });
-        break;
-      case Step::Shape::Not:
-        t = s.isFalse[st.a];
-        f = s.isTrue[st.a];
-        x = s.inBytecode[st.a];
-        break;
-      case Step::Shape::And:  // false wins, then null
-        t = s.isTrue[st.a] & s.isTrue[st.b];
-        f = s.isFalse[st.a] | s.isFalse[st.b];
-        x = s.inBytecode[st.a] | s.inBytecode[st.b];
-        break;
-      case Step::Shape::Or:  // true wins, then null
-        t = s.isTrue[st.a] | s.isTrue[st.b];
-        f = s.isFalse[st.a] & s.isFalse[st.b];
-        x = s.inBytecode[st.a] | s.inBytecode[st.b];
-        break;
-    }
-  }
-  // The root gives true, false or null (a value root is a Truth step); whatever a customer in
-  // bytecode got there, both bits.
-  const size_t root = n - 1;
-  isTrue = s.isTrue[root] | s.inBytecode[root];
-  isFalse = s.isFalse[root] | s.inBytecode[root];
+  s.done.assign(n, 0);
+  s.arena.reset();  // the natives' lists and strings of the last block are no longer read
+  s.first = first;
+  s.count = count;
+  s.all = count == 64 ? ~uint64_t(0) : (uint64_t(1) << count) - 1;
 }
 
-CustomerConditions::CustomerConditions(const Executable& exe, const RunClock& clock, const Dataset& data, int threads) {
+void CustomerProgram::answers(size_t k, uint64_t todo, const Dataset& data, Scratch& s, uint64_t& isTrue,
+                              uint64_t& isFalse) const {
+  const uint32_t root = roots_[k];
+  need(root, todo & s.all, data, s);
+  const uint64_t elsewhere = ~todo & s.all;  // never asked: run in bytecode, should a pass ask
+  isTrue = (s.isTrue[root] & todo) | s.inBytecode[root] | elsewhere;
+  isFalse = (s.isFalse[root] & todo) | s.inBytecode[root] | elsewhere;
+}
+
+void CustomerProgram::need(uint32_t k, uint64_t todo, const Dataset& data, Scratch& s) const {
+  todo &= ~s.done[k];
+  if (!todo) return;
+  s.done[k] |= todo;
+  const Step& st = steps_[k];
+  const uint32_t first = s.first, count = s.count;
+  Value* out = s.values.data() + k * 64;
+  uint64_t& t = s.isTrue[k];
+  uint64_t& f = s.isFalse[k];
+  uint64_t& x = s.inBytecode[k];
+  auto at = [&](uint32_t step, uint32_t j) -> const Value& { return s.values[step * 64 + j]; };
+  // Each customer of `todo` not already in bytecode through a child.
+  auto each = [&](uint64_t skip, auto fn) {
+    for (uint64_t left = todo & ~skip; left; left &= left - 1) fn(static_cast<uint32_t>(__builtin_ctzll(left)));
+  };
+  switch (st.shape) {
+    case Step::Shape::Constant: break;
+    case Step::Shape::Field:
+      if (st.needsValues) each(0, [&](uint32_t j) { out[j] = data.customers[st.a].get(first + j); });
+      break;
+    case Step::Shape::Arith:
+      need(st.a, todo, data, s);
+      need(st.b, todo, data, s);
+      x |= (s.inBytecode[st.a] | s.inBytecode[st.b]) & todo;
+      each(x, [&](uint32_t j) {
+        if (auto r = arith(st.op, at(st.a, j), at(st.b, j))) out[j] = *r;
+        else x |= uint64_t(1) << j;
+      });
+      break;
+    case Step::Shape::Coalesce:
+      need(st.a, todo, data, s);
+      need(st.b, todo, data, s);
+      x |= (s.inBytecode[st.a] | s.inBytecode[st.b]) & todo;
+      each(x, [&](uint32_t j) { out[j] = at(st.a, j).isNull() ? at(st.b, j) : at(st.a, j); });
+      break;
+    case Step::Shape::Scan:
+      each(0, [&](uint32_t j) { out[j] = quickScanValue(scans_[st.a], *sources_.selections, data, first + j, s.kept); });
+      break;
+    case Step::Shape::Call: {
+      const Builtin& fn = sources_.exe.native(st.a);
+      for (uint32_t i = 0; i < st.count; ++i) {
+        need(arguments_[st.b + i], todo, data, s);
+        x |= s.inBytecode[arguments_[st.b + i]] & todo;
+      }
+      each(x, [&](uint32_t j) {
+        Value args[kMaxArguments];
+        for (uint32_t i = 0; i < st.count; ++i) args[i] = at(arguments_[st.b + i], j);
+        s.natives.customerId = &data.customerId(first + j);  // its address: read only by bucket()
+        if (auto r = callNative(fn, s.natives, args, static_cast<int>(st.count))) out[j] = *r;
+        else x |= uint64_t(1) << j;
+      });
+      break;
+    }
+    case Step::Shape::Boolean:
+      need(st.a, todo, data, s);
+      x |= s.inBytecode[st.a] & todo;
+      each(x, [&](uint32_t j) {
+        const uint64_t bit = uint64_t(1) << j;
+        out[j] = s.isTrue[st.a] & bit ? Value::boolean(true) : s.isFalse[st.a] & bit ? Value::boolean(false) : Value::null();
+      });
+      break;
+    case Step::Shape::Compare:
+      if (st.cells) {
+        const Column& column = data.customers[steps_[st.a].a];
+        const uint64_t holds = st.constantNull ? 0 : cellsWhere(st.op, column.payloads() + first, count, st.constant) &
+                                                       ~column.nullBits(first, count);
+        t |= holds & todo;
+        f |= ~holds & todo;  // a comparison with null is false
+        break;
+      }
+      [[fallthrough]];
+    case Step::Shape::Member:
+      need(st.a, todo, data, s);
+      need(st.b, todo, data, s);
+      x |= (s.inBytecode[st.a] | s.inBytecode[st.b]) & todo;
+      each(x, [&](uint32_t j) {
+        auto r = st.shape == Step::Shape::Compare ? compare(st.op, at(st.a, j), at(st.b, j))
+                                                  : member(st.op, at(st.a, j), at(st.b, j));
+        if (!r) x |= uint64_t(1) << j;
+        else (*r ? t : f) |= uint64_t(1) << j;
+      });
+      break;
+    case Step::Shape::IsNull:
+    case Step::Shape::IsNotNull: {
+      uint64_t nulls = 0;
+      if (steps_[st.a].shape == Step::Shape::Field) {
+        nulls = data.customers[steps_[st.a].a].nullBits(first, count);
+      } else {
+        need(st.a, todo, data, s);
+        x |= s.inBytecode[st.a] & todo;
+        each(x, [&](uint32_t j) { nulls |= uint64_t(at(st.a, j).isNull()) << j; });
+      }
+      const uint64_t holds = st.shape == Step::Shape::IsNull ? nulls : ~nulls;
+      t |= holds & todo;
+      f |= ~holds & todo;
+      break;
+    }
+    case Step::Shape::Truth:
+      need(st.a, todo, data, s);
+      x |= s.inBytecode[st.a] & todo;
+      each(x, [&](uint32_t j) {
+        const Value& v = at(st.a, j);
+        if (v.tag == Kind::Bool) (v.b ? t : f) |= uint64_t(1) << j;
+        else if (!v.isNull()) x |= uint64_t(1) << j;  // not a bool: bytecode faults
+      });
+      break;
+    case Step::Shape::Not:
+      need(st.a, todo, data, s);
+      t |= s.isFalse[st.a] & todo;
+      f |= s.isTrue[st.a] & todo;
+      x |= s.inBytecode[st.a] & todo;
+      break;
+    case Step::Shape::And:  // false wins, then null; the right side only where the left is not false
+    case Step::Shape::Or: {  // true wins, then null; the right side only where the left is not true
+      const bool isAnd = st.shape == Step::Shape::And;
+      need(st.a, todo, data, s);
+      const uint64_t xa = s.inBytecode[st.a], decided = isAnd ? s.isFalse[st.a] : s.isTrue[st.a];
+      need(st.b, todo & ~decided & ~xa, data, s);
+      if (isAnd) {
+        t |= s.isTrue[st.a] & s.isTrue[st.b] & todo;
+        f |= (s.isFalse[st.a] | s.isFalse[st.b]) & todo;
+      } else {
+        t |= (s.isTrue[st.a] | s.isTrue[st.b]) & todo;
+        f |= s.isFalse[st.a] & s.isFalse[st.b] & todo;
+      }
+      x |= (xa | (s.inBytecode[st.b] & ~decided)) & todo;
+      break;
+    }
+  }
+}
+
+CustomerConditions::CustomerConditions(const Executable& exe, const RunClock& clock, const Dataset& data,
+                                       const EventSelections* selections, int threads) {
   const Program& prog = exe.program();
   answers_.resize(prog.chunks.size());
   // The conditions the passes run per customer: the tables' rows, the segments, the caps' lines.
-  std::vector<int32_t> chunks;
-  for (const DecisionTable& t : prog.tables)
-    for (const DecisionRow& row : t.rows) chunks.push_back(row.condition);
-  for (const NamedChunk& s : prog.segments) chunks.push_back(s.chunk);
-  for (const CapRule& r : prog.caps) chunks.push_back(r.condition);
-  std::vector<uint32_t> tested;
-  std::vector<std::unique_ptr<CustomerTest>> tests;
-  for (int32_t c : chunks) {
-    if (c < 0 || static_cast<size_t>(c) >= prog.chunks.size()) continue;
-    if (std::find(tested.begin(), tested.end(), static_cast<uint32_t>(c)) != tested.end()) continue;
-    if (auto test = CustomerTest::compile(prog.chunks[c], exe, clock, data)) {
-      tested.push_back(static_cast<uint32_t>(c));
-      tests.push_back(std::move(test));
+  struct Candidate {
+    int32_t chunk;
+    int table;      // the row's table, -1 for the others
+    bool decides;   // a row that, true, decides its table
+  };
+  std::vector<Candidate> candidates;
+  for (size_t k = 0; k < std::size(prog.tables); ++k)
+    for (const DecisionRow& row : prog.tables[k].rows) {
+      // A true row decides the table unless it has a budget (a customer the contest turns away falls
+      // to the next row) or consent may pass it over (a channel row with a channel).
+      const bool limited = row.limit >= 0 || row.limitParam >= 0;
+      const bool consent = static_cast<TableKind>(k) == TableKind::Channel && row.outcome != kNoOutcome;
+      candidates.push_back({row.condition, static_cast<int>(k), !limited && !consent});
     }
+  for (const NamedChunk& seg : prog.segments) candidates.push_back({seg.chunk, -1, false});
+  for (const CapRule& r : prog.caps) candidates.push_back({r.condition, -1, false});
+  const std::vector<EventScan> scans = findEventScans(exe, EventTest::compileAll(exe, clock, data));
+  const CustomerProgram::Sources sources{exe, clock, data, selections, scans};
+  CustomerProgram program(sources);
+  std::vector<Condition> tested;  // the program's conditions, in its order
+  auto isTested = [&](uint32_t chunk) {
+    return std::any_of(tested.begin(), tested.end(), [&](const Condition& c) { return c.chunk == chunk; });
+  };
+  for (const Candidate& c : candidates) {
+    if (c.chunk < 0 || static_cast<size_t>(c.chunk) >= prog.chunks.size() || isTested(static_cast<uint32_t>(c.chunk)))
+      continue;
+    if (program.add(static_cast<uint32_t>(c.chunk))) tested.push_back({static_cast<uint32_t>(c.chunk), c.table, c.decides});
   }
   const size_t words = (data.customerCount + 63) / 64;
-  if (tests.empty() || words == 0) return;
-  for (uint32_t c : tested) {
-    answers_[c].isTrue.assign(words, 0);
-    answers_[c].isFalse.assign(words, 0);
+  if (tested.empty() || words == 0) return;
+  for (const Condition& c : tested) {
+    answers_[c.chunk].isTrue.assign(words, 0);
+    answers_[c.chunk].isFalse.assign(words, 0);
   }
   // Each part a range of whole words, its own: the threads share nothing they write.
   const size_t parts = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(threads), words / 256 + 1));
+  const NativeContext natives = nativeContext(exe, clock);
   auto part = [&](size_t p) {
-    CustomerTest::Scratch s;
+    CustomerProgram::Scratch s;
+    s.natives = natives;
+    s.natives.arena = &s.arena;
     for (size_t w = words * p / parts, end = words * (p + 1) / parts; w < end; ++w) {
       const uint32_t first = static_cast<uint32_t>(w * 64);
       const uint32_t count = static_cast<uint32_t>(std::min<size_t>(64, data.customerCount - first));
-      for (size_t k = 0; k < tests.size(); ++k)
-        tests[k]->test(data, first, count, s, answers_[tested[k]].isTrue[w], answers_[tested[k]].isFalse[w]);
+      program.start(first, count, s);
+      // A table's rows are asked, in order, only for the customers the rows before them leave
+      // undecided, as the passes ask them: a stage table of 200 rows is not worked out whole.
+      uint64_t undecided = 0;
+      for (size_t k = 0; k < tested.size(); ++k) {
+        const Condition& c = tested[k];
+        if (c.table >= 0 && (k == 0 || tested[k - 1].table != c.table)) undecided = ~uint64_t(0);
+        uint64_t& isTrue = answers_[c.chunk].isTrue[w];
+        uint64_t& isFalse = answers_[c.chunk].isFalse[w];
+        program.answers(k, c.table >= 0 ? undecided : ~uint64_t(0), data, s, isTrue, isFalse);
+        if (c.decides) undecided &= ~(isTrue & ~isFalse);  // true, and not to run in bytecode
+      }
     }
   };
   inParts(parts, part);

@@ -249,7 +249,7 @@ void DecisionRun::testUpFront() {
   if (selections_) return;
   selections_ = std::make_unique<EventSelections>(exe_, context_.clock, data_, options_.threads);
   context_.selections = selections_.get();
-  customerConditions_ = std::make_unique<CustomerConditions>(exe_, context_.clock, data_, options_.threads);
+  customerConditions_ = std::make_unique<CustomerConditions>(exe_, context_.clock, data_, selections_.get(), options_.threads);
   context_.customers = customerConditions_.get();
 }
 
