@@ -1,9 +1,9 @@
-// Compiling a condition's bytecode to a CustomerProgram's steps is a symbolic run of the chunk, with steps
-// on the stack in place of values. Short-circuit `and`/`or` arrive as `A; JumpIfFalse L; B; And;
-// L:` (JumpIfTrue and Or for `or`), and `x ?? y` as `x; JumpIfNotNull L; Pop; y; L:`: the jumped
-// over part is compiled on a stack of its own and joined. A quick scan is one step from its first
-// instruction to its last; a let is its own chunk run the same way, once per condition. Anything
-// else gives up on the chunk.
+// Compiling a condition's bytecode to a CustomerProgram's steps is a symbolic run of the chunk,
+// with steps on the stack in place of values. Short-circuit `and`/`or` arrive as `A; JumpIfFalse
+// L; B; And; L:` (JumpIfTrue and Or for `or`), and `x ?? y` as `x; JumpIfNotNull L; Pop; y; L:`:
+// the jumped over part is compiled on a stack of its own and joined. A quick scan is one step from
+// its first instruction to its last; a let is its own chunk run the same way, once per program,
+// on first use. Anything else gives up on the chunk.
 #include "customer_conditions.h"
 
 #include <algorithm>
@@ -23,10 +23,11 @@ class CustomerProgramCompiler {
 
   // The condition's root, or false when it cannot be tested up front.
   bool run(uint32_t chunk, uint32_t& root) {
+    const size_t before = out_.steps_.size();
     if (!whole(chunk, root)) return false;
     root = truth(root);  // `segment vip when is_vip`: the value is the answer, when it is a bool or null
-    for (const Step& s : out_.steps_)  // the fields whose values a step reads per customer
-      if (!s.cells) markValues(s);
+    for (size_t k = before; k < out_.steps_.size(); ++k)  // the fields whose values the new steps read
+      if (!out_.steps_[k].cells) markValues(out_.steps_[k]);
     return true;
   }
 

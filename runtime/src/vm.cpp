@@ -649,8 +649,7 @@ std::optional<Value> Evaluator::scan(uint32_t s) {
 }
 
 std::optional<Value> Evaluator::reduce(const EventScan& sc, uint32_t begin, const uint64_t* kept, size_t words) {
-  if (sc.last < 0)
-    if (const std::optional<Value> v = keptValue(sc, data_, begin, kept, words)) return *v;
+  if (const std::optional<Value> v = keptValue(sc, data_, begin, kept, words)) return *v;
   Reducer acc(sc.reduction);
   ListObj* out = sc.reduction == Reduction::None ? arena_.newList() : nullptr;
   for (size_t w = 0; w < words; ++w) {
@@ -819,15 +818,14 @@ __attribute__((noinline)) Value Evaluator::interpret(int32_t chunkIndex, int64_t
         const uint32_t id = insnA16(insn), argc = insnB(insn);
         const Builtin& fn = exe_.native(id);
         Value* args = sp - argc;
-        bool nullArg = false;
-        for (uint32_t k = 0; k < argc; ++k) {
-          if (!argumentFits(fn.params[k], args[k]))
-            FAULT("argument " + std::to_string(k + 1) + " of " + fn.name + " has the wrong type");
-          if (args[k].isNull()) nullArg = true;
+        const std::optional<Value> r = callNative(fn, native_, args, static_cast<int>(argc));
+        if (!r) {  // forged bytecode: say which argument
+          uint32_t k = 0;
+          while (k + 1 < argc && argumentFits(fn.params[k], args[k])) ++k;
+          FAULT("argument " + std::to_string(k + 1) + " of " + fn.name + " has the wrong type");
         }
-        Value r = nullArg && fn.propagatesNull ? Value::null() : fn.fn(native_, args, static_cast<int>(argc));
         sp = args;
-        *sp++ = r;
+        *sp++ = *r;
         NEXT;
       }
       CASE(Neg) {
