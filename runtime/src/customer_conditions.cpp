@@ -19,54 +19,52 @@ class CustomerProgramCompiler {
  public:
   explicit CustomerProgramCompiler(CustomerProgram& out)
       : prog_(out.sources_.exe.program()), sources_(out.sources_), exe_(sources_.exe), clock_(sources_.clock),
-        data_(sources_.data), out_(out), lets_(out.lets_) {}
+        data_(sources_.data), out_(out), chunks_(out.chunks_) {}
 
   // The condition's root, or false when it cannot be tested up front.
   bool run(uint32_t chunk, uint32_t& root) {
     const size_t before = out_.steps_.size();
-    if (!whole(chunk, root)) return false;
-    root = truth(root);  // `segment vip when is_vip`: the value is the answer, when it is a bool or null
+    uint32_t step = 0;
+    if (!chunkValue(chunk, step)) return false;
+    root = truth(step);  // `segment vip when is_vip`: the value is the answer, when it is a bool or null
     for (size_t k = before; k < out_.steps_.size(); ++k)  // the fields whose values the new steps read
       if (!out_.steps_[k].cells) markValues(out_.steps_[k]);
     return true;
   }
 
   static constexpr uint32_t kNone = ~uint32_t(0);
+  static constexpr uint32_t kBusy = kNone - 1;
 
  private:
   using Step = CustomerProgram::Step;
   using Shape = Step::Shape;
 
-  // A chunk that ends in Return: the step of its value.
-  bool whole(uint32_t chunk, uint32_t& root) {
-    if (chunk >= prog_.chunks.size()) return false;
-    const auto& code = prog_.chunks[chunk].code;
-    if (code.empty() || insnOp(code.back()) != Opcode::Return) return false;
-    std::vector<uint32_t> stack;
-    if (!range(chunk, 0, code.size() - 1, stack) || stack.size() != 1) return false;
-    root = stack[0];
+  // A chunk's value, compiled once per program: a let, a segment or a row that several conditions
+  // read (`orders` in three stage rows, a stage row in the stage's value) is worked out once per
+  // customer. A chunk that reads itself is a cycle, which bytecode reports. A truth step's value
+  // is a Boolean step, which costs nothing unless a value is read of it (truth() undoes it).
+  bool chunkValue(uint32_t chunk, uint32_t& step) {
+    if (chunk >= prog_.chunks.size() || chunks_[chunk] == kBusy) return false;
+    if (chunks_[chunk] == kNone) {
+      chunks_[chunk] = kBusy;
+      const auto& code = prog_.chunks[chunk].code;
+      if (code.empty() || insnOp(code.back()) != Opcode::Return) return false;
+      std::vector<uint32_t> stack;
+      if (!range(chunk, 0, code.size() - 1, stack) || stack.size() != 1) return false;
+      chunks_[chunk] = value(stack[0]) ? stack[0] : push({Shape::Boolean, Opcode::Eq, stack[0], 0});
+    }
+    step = chunks_[chunk];
     return true;
   }
 
-  // A let's value, compiled on first use (a let is computed once per customer, and its steps
-  // are too). A let that reads itself is a cycle, which bytecode reports.
+  // A let's value. Natives are called only inside lets (the Call case says why).
   bool let(uint32_t index, uint32_t& step) {
-    if (index >= lets_.size()) return false;
-    if (lets_[index] == kBusy) return false;
-    if (lets_[index] == kNone) {
-      lets_[index] = kBusy;
-      uint32_t root = 0;
-      const int32_t chunk = prog_.lets[index].chunk;
-      ++letDepth_;
-      const bool compiled = chunk >= 0 && whole(static_cast<uint32_t>(chunk), root);
-      --letDepth_;
-      if (!compiled) return false;
-      lets_[index] = value(root) ? root : push({Shape::Boolean, Opcode::Eq, root, 0});
-    }
-    step = lets_[index];
-    return true;
+    if (index >= prog_.lets.size() || prog_.lets[index].chunk < 0) return false;
+    ++letDepth_;
+    const bool compiled = chunkValue(static_cast<uint32_t>(prog_.lets[index].chunk), step);
+    --letDepth_;
+    return compiled;
   }
-  static constexpr uint32_t kBusy = kNone - 1;
 
   // The quick scan (event_scan.h) that starts at `pc` of `chunk`, or null.
   const EventScan* quickScanAt(uint32_t chunk, size_t pc) const {
@@ -97,9 +95,12 @@ class CustomerProgramCompiler {
           if (a >= data_.customers.size()) return false;
           stack.push_back(push({Shape::Field, op, a, 0}));
           break;
-        case Opcode::LoadLet: {
+        case Opcode::LoadLet: case Opcode::LoadSegment: {
           uint32_t step = 0;
-          if (!let(a, step)) return false;
+          const bool compiled = op == Opcode::LoadLet ? let(a, step)
+                                : a < prog_.segments.size() && prog_.segments[a].chunk >= 0 &&
+                                      chunkValue(static_cast<uint32_t>(prog_.segments[a].chunk), step);
+          if (!compiled) return false;
           stack.push_back(step);
           break;
         }
@@ -158,6 +159,7 @@ class CustomerProgramCompiler {
           const bool member = op == Opcode::In || op == Opcode::NotIn;
           Step s{member ? Shape::Member : Shape::Compare, op, x, y};
           if (!member) cells(s);
+          if (!member && !s.cells) versusConstant(s);
           stack.push_back(push(s));
           break;
         }
@@ -176,8 +178,14 @@ class CustomerProgramCompiler {
           const size_t target = pc + a;
           const Opcode joiner = op == Opcode::JumpIfFalse ? Opcode::And : Opcode::Or;
           if (target > end || target < pc + 2 || insnOp(code[target - 1]) != joiner || stack.empty()) return false;
+          // A right side that cannot be tested up front is opaque: the customers the left side
+          // decides are answered here, the others run the chunk in bytecode.
           std::vector<uint32_t> right;
-          if (!range(chunk, pc, target - 1, right) || right.size() != 1) return false;
+          const CustomerProgram::Mark before = out_.mark();
+          if (!range(chunk, pc, target - 1, right) || right.size() != 1) {
+            out_.rollback(before);
+            right = {push({Shape::Opaque, op, 0, 0})};
+          }
           stack.push_back(right[0]);
           if (!join(stack, joiner)) return false;
           pc = target;
@@ -214,8 +222,11 @@ class CustomerProgramCompiler {
   bool value(uint32_t step) const { return out_.steps_[step].shape <= Shape::Boolean; }  // a value step
   bool isConstant(uint32_t step) const { return out_.steps_[step].shape == Shape::Constant; }
   const Value& constantOf(uint32_t step) const { return out_.constants_[out_.steps_[step].a]; }
-  // A value where and/or/not want true, false or null.
-  uint32_t truth(uint32_t step) { return value(step) ? push({Shape::Truth, Opcode::Eq, step, 0}) : step; }
+  // A value where and/or/not want true, false or null; a Boolean step's is its truth step's.
+  uint32_t truth(uint32_t step) {
+    if (out_.steps_[step].shape == Shape::Boolean) return out_.steps_[step].a;
+    return value(step) ? push({Shape::Truth, Opcode::Eq, step, 0}) : step;
+  }
   bool join(std::vector<uint32_t>& stack, Opcode op) {
     if (stack.size() < 2) return false;
     const uint32_t x = truth(stack[stack.size() - 2]), y = truth(stack.back());
@@ -245,6 +256,18 @@ class CustomerProgramCompiler {
     if (!xField) s.op = mirrored(s.op);
     s.a = field;
   }
+  // A comparison of a value step with a constant of a kind compare() decides inline: an int, a
+  // time, a date or a duration, or a float ordered.
+  void versusConstant(Step& s) {
+    if (isConstant(s.a) == isConstant(s.b)) return;
+    const Value& c = constantOf(isConstant(s.b) ? s.b : s.a);
+    if (!integral(c.tag) && !(c.tag == Kind::Float && s.op != Opcode::Eq && s.op != Opcode::Ne)) return;
+    if (isConstant(s.a)) {
+      std::swap(s.a, s.b);
+      s.op = mirrored(s.op);
+    }
+    s.versusConstant = true;
+  }
   void markValue(uint32_t step) {
     if (out_.steps_[step].shape == Shape::Field) out_.steps_[step].needsValues = true;
   }
@@ -270,29 +293,35 @@ class CustomerProgramCompiler {
   const RunClock& clock_;
   const Dataset& data_;
   CustomerProgram& out_;
-  std::vector<uint32_t>& lets_;  // each let's step, kNone or kBusy
-  int letDepth_ = 0;             // how many lets are being compiled
+  std::vector<uint32_t>& chunks_;  // each chunk's value step, kNone or kBusy
+  int letDepth_ = 0;               // how many lets are being compiled
 };
 
 CustomerProgram::CustomerProgram(const Sources& sources)
-    : sources_(sources), lets_(sources.exe.program().lets.size(), CustomerProgramCompiler::kNone) {}
+    : sources_(sources), chunks_(sources.exe.program().chunks.size(), CustomerProgramCompiler::kNone) {}
+
+CustomerProgram::Mark CustomerProgram::mark() const {
+  return {steps_.size(), constants_.size(), lists_.size(), scans_.size(), arguments_.size(), chunks_};
+}
+
+void CustomerProgram::rollback(const Mark& m) {
+  steps_.resize(m.steps);
+  constants_.resize(m.constants);
+  lists_.resize(m.lists);
+  scans_.resize(m.scans);
+  arguments_.resize(m.arguments);
+  chunks_ = m.chunks;
+}
 
 bool CustomerProgram::add(uint32_t chunk) {
   // What the condition adds is taken back when it cannot be tested up front.
-  const size_t steps = steps_.size(), constants = constants_.size(), lists = lists_.size(), scans = scans_.size(),
-               arguments = arguments_.size();
-  const std::vector<uint32_t> lets = lets_;
+  const Mark before = mark();
   uint32_t root = 0;
   if (CustomerProgramCompiler(*this).run(chunk, root)) {
     roots_.push_back(root);
     return true;
   }
-  steps_.resize(steps);
-  constants_.resize(constants);
-  lists_.resize(lists);
-  scans_.resize(scans);
-  arguments_.resize(arguments);
-  lets_ = lets;
+  rollback(before);
   return false;
 }
 
@@ -321,6 +350,49 @@ void CustomerProgram::answers(size_t k, uint64_t todo, const Dataset& data, Scra
   isTrue = (s.isTrue[root] & todo) | s.inBytecode[root] | elsewhere;
   isFalse = (s.isFalse[root] & todo) | s.inBytecode[root] | elsewhere;
 }
+
+namespace {
+
+// Each customer of `asked` whose value has the constant's kind: true or false by `holds`; null:
+// false; another kind: in `other`.
+template <class Holds>
+void valuesWhere(const Value* v, uint64_t asked, Kind kind, Holds holds, uint64_t& t, uint64_t& f, uint64_t& other) {
+  for (uint64_t left = asked; left; left &= left - 1) {
+    const uint32_t j = static_cast<uint32_t>(__builtin_ctzll(left));
+    const uint64_t bit = uint64_t(1) << j;
+    if (v[j].tag == kind) (holds(v[j]) ? t : f) |= bit;
+    else if (v[j].isNull()) f |= bit;
+    else other |= bit;
+  }
+}
+
+// compare(op, v[j], c) for the asked customers, as compare() decides two values of c's kind: ints,
+// times, dates and durations as integers, floats ordered (NaN equal to all).
+void compareWithConstant(Opcode op, const Value* v, uint64_t asked, const Value& c, uint64_t& t, uint64_t& f,
+                         uint64_t& other) {
+  auto where = [&](auto holds) { valuesWhere(v, asked, c.tag, holds, t, f, other); };
+  if (c.tag == Kind::Float) {
+    const double y = c.f;
+    switch (op) {
+      case Opcode::Lt: where([y](const Value& a) { return a.f < y; }); break;
+      case Opcode::Le: where([y](const Value& a) { return !(a.f > y); }); break;
+      case Opcode::Gt: where([y](const Value& a) { return a.f > y; }); break;
+      default: where([y](const Value& a) { return !(a.f < y); }); break;  // Ge
+    }
+    return;
+  }
+  const int64_t y = c.i;
+  switch (op) {
+    case Opcode::Eq: where([y](const Value& a) { return a.i == y; }); break;
+    case Opcode::Ne: where([y](const Value& a) { return a.i != y; }); break;
+    case Opcode::Lt: where([y](const Value& a) { return a.i < y; }); break;
+    case Opcode::Le: where([y](const Value& a) { return a.i <= y; }); break;
+    case Opcode::Gt: where([y](const Value& a) { return a.i > y; }); break;
+    default: where([y](const Value& a) { return a.i >= y; }); break;  // Ge
+  }
+}
+
+}  // namespace
 
 void CustomerProgram::need(uint32_t k, uint64_t todo, const Dataset& data, Scratch& s) const {
   todo &= ~s.done[k];
@@ -384,6 +456,18 @@ void CustomerProgram::need(uint32_t k, uint64_t todo, const Dataset& data, Scrat
       });
       break;
     case Step::Shape::Compare:
+      if (st.versusConstant) {
+        need(st.a, todo, data, s);
+        x |= s.inBytecode[st.a] & todo;
+        uint64_t other = 0;  // another kind, in compare() (a mixed comparison)
+        compareWithConstant(st.op, s.values.data() + st.a * 64, todo & ~x, constants_[steps_[st.b].a], t, f, other);
+        each(x | ~other, [&](uint32_t j) {
+          auto r = compare(st.op, at(st.a, j), at(st.b, j));
+          if (!r) x |= uint64_t(1) << j;
+          else (*r ? t : f) |= uint64_t(1) << j;
+        });
+        break;
+      }
       if (st.cells) {
         const Column& column = data.customers[steps_[st.a].a];
         const uint64_t holds = st.constantNull ? 0 : cellsWhere(st.op, column.payloads() + first, count, st.constant) &
@@ -428,6 +512,7 @@ void CustomerProgram::need(uint32_t k, uint64_t todo, const Dataset& data, Scrat
         else if (!v.isNull()) x |= uint64_t(1) << j;  // not a bool: bytecode faults
       });
       break;
+    case Step::Shape::Opaque: x |= todo; break;
     case Step::Shape::Not:
       need(st.a, todo, data, s);
       t |= s.isFalse[st.a] & todo;

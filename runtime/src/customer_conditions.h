@@ -79,7 +79,8 @@ class CustomerProgram {
     // Value steps give a value per customer; the others true, false or null.
     enum class Shape : uint8_t {
       Field, Constant, Arith, Coalesce, Scan, Call, Boolean,  // values
-      Compare, Member, IsNull, IsNotNull, Not, And, Or, Truth  // true / false / null
+      Compare, Member, IsNull, IsNotNull, Not, And, Or, Truth,  // true / false / null
+      Opaque  // the right side of `and` / `or` that cannot be tested up front: "run it in bytecode"
     };
     Shape shape = Shape::Constant;
     Opcode op = Opcode::Eq;  // Arith, Compare, Member
@@ -95,10 +96,20 @@ class CustomerProgram {
     int64_t constant = 0;
     bool constantNull = false;
     bool needsValues = false;  // Field: some step reads its values (not only its cells or nulls)
+    // Compare of a value step (`a`) with a constant (`b`) of an ordered kind (`orders >= 2`, `idle <
+    // at_risk_after`, `spend_12m >= high_value_spend`): the operator chosen once per block.
+    bool versusConstant = false;
   };
 
  private:
   friend class CustomerProgramCompiler;
+  // What the program holds at a point of compiling, to take back what a failed part added.
+  struct Mark {
+    size_t steps, constants, lists, scans, arguments;
+    std::vector<uint32_t> chunks;
+  };
+  Mark mark() const;
+  void rollback(const Mark& m);
   // Works step k out for the customers of `todo` it has not been yet.
   void need(uint32_t k, uint64_t todo, const Dataset& data, Scratch& s) const;
   const Sources& sources_;
@@ -108,7 +119,7 @@ class CustomerProgram {
   std::vector<std::unique_ptr<ListObj>> lists_;  // constant lists (`tier in ["gold", "silver"]`)
   std::vector<EventScan> scans_;
   std::vector<uint32_t> arguments_;              // the natives' argument steps
-  std::vector<uint32_t> lets_;                   // each let's step, once compiled
+  std::vector<uint32_t> chunks_;                 // each chunk's value step, once compiled
 };
 
 // A condition's answers for every customer: a bit per customer in each (neither: null; both: run

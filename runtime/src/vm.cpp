@@ -321,15 +321,6 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
     shortcuts_[c] = fused_[insnA(loopCode_[c][0])];
     shortcuts_[c].guard = t != 3;
   }
-  // A condition tested up front is read there, whatever shortcut it had (none reads a decision:
-  // no outcome guard below is lost).
-  if (context_.customers)
-    for (uint32_t c = 0; c < prog_.chunks.size(); ++c)
-      if (const CustomerAnswers* a = context_.customers->answers(c)) {
-        shortcuts_[c] = Shortcut();
-        shortcuts_[c].shape = Shortcut::Shape::UpFront;
-        shortcuts_[c].answers = a;
-      }
   outcomeGuards_.resize(prog_.chunks.size());
   for (const DecisionTable& t : prog_.tables)
     for (const DecisionRow& row : t.rows) {
@@ -346,6 +337,15 @@ Evaluator::Evaluator(const Executable& exe, const Dataset& data, const RunContex
       outcomeGuards_[static_cast<size_t>(row.condition)] =
           OutcomeGuard{static_cast<int8_t>(decision.index), other.value.i};
     }
+  // A condition tested up front is read there, whatever shortcut it had. Its outcome guard stays:
+  // a row that a known decision rules out is not read at all.
+  if (context_.customers)
+    for (uint32_t c = 0; c < prog_.chunks.size(); ++c)
+      if (const CustomerAnswers* a = context_.customers->answers(c)) {
+        shortcuts_[c] = Shortcut();
+        shortcuts_[c].shape = Shortcut::Shape::UpFront;
+        shortcuts_[c].answers = a;
+      }
   selection_.resize(prog_.chunks.size());
   selectionGen_.assign(prog_.chunks.size(), 0);
   selectionOk_.assign(prog_.chunks.size(), 0);
