@@ -21,7 +21,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "rekindle/runtime/dataset.h"
@@ -138,14 +137,6 @@ class CustomerConditions {
   // The chunk's answers, or null when it is not tested up front.
   const Answers* answers(uint32_t chunk) const {
     return chunk < answers_.size() && !answers_[chunk].isTrue.empty() ? &answers_[chunk] : nullptr;
-  }
-  // The customer's answer: true, false or null; nullopt when it is to run in bytecode.
-  static std::optional<Value> value(const Answers& a, uint32_t customer) {
-    const uint64_t bit = uint64_t(1) << (customer & 63);
-    const bool t = a.isTrue[customer >> 6] & bit, f = a.isFalse[customer >> 6] & bit;
-    if (t && f) return std::nullopt;
-    if (t || f) return Value::boolean(t);
-    return Value::null();
   }
   size_t conditions() const;  // how many chunks are tested up front
 

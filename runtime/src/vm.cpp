@@ -440,11 +440,19 @@ std::optional<Value> Evaluator::apply(const Shortcut& s, const Value* xy) {
 
 inline Value Evaluator::execute(int32_t chunk, int64_t element) {
   const Shortcut& s = shortcuts_[chunk];
-  if (s.shape != Shortcut::Shape::None && element < 0 && useCompiled_ && !tracer_ && fault_.empty() && !active_[chunk]) {
+  // Tested up front: the answer is two bits, unless both are set (in bytecode). Most rows and
+  // segments a customer meets are so; nothing else is checked for them.
+  if (s.shape == Shortcut::Shape::UpFront && element < 0 && useCompiled_ && !tracer_ && fault_.empty() && !active_[chunk]) {
+    const uint64_t bit = uint64_t(1) << (customer_ & 63);
+    const bool t = s.answers->isTrue[customer_ >> 6] & bit, f = s.answers->isFalse[customer_ >> 6] & bit;
+    if (t != f) return Value::boolean(t);
+    return t ? interpret(chunk, element) : Value::null();
+  }
+  if (s.shape >= Shortcut::Shape::Scan && element < 0 && useCompiled_ && !tracer_ && fault_.empty() && !active_[chunk]) {
     active_[chunk] = 1;
     std::optional<Value> v;
-    if (s.shape <= Shortcut::Shape::Scan) {  // UpFront or Scan: one test where an operator has its own
-      v = s.shape == Shortcut::Shape::UpFront ? CustomerConditions::value(*s.answers, customer_) : scan(s.scan);
+    if (s.shape == Shortcut::Shape::Scan) {
+      v = scan(s.scan);
     } else {
       // As the loop would: left operand first; a let's fault does not stop the operator.
       const Value xy[2] = {operand(s.x), operand(s.y)};
