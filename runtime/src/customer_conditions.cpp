@@ -1,9 +1,10 @@
 // Compiling a condition's bytecode to a CustomerProgram's steps is a symbolic run of the chunk,
 // with steps on the stack in place of values. Short-circuit `and`/`or` arrive as `A; JumpIfFalse
 // L; B; And; L:` (JumpIfTrue and Or for `or`), and `x ?? y` as `x; JumpIfNotNull L; Pop; y; L:`:
-// the jumped over part is compiled on a stack of its own and joined. A quick scan is one step from
-// its first instruction to its last; a let is its own chunk run the same way, once per program,
-// on first use. Anything else gives up on the chunk.
+// the jumped over part is compiled on a stack of its own and joined; a jumped over right side of
+// `and`/`or` that does not compile is one opaque step. A quick scan is one step from its first
+// instruction to its last; a let or a segment is its own chunk run the same way, once per
+// program, on first use. Anything else gives up on the chunk.
 #include "customer_conditions.h"
 
 #include <algorithm>
@@ -203,8 +204,8 @@ class CustomerProgramCompiler {
           break;
         }
         default:
-          // Events and lists of them, segments, decisions, the previous run, population
-          // statistics: not the customer's own.
+          // Events and lists of them, decisions, the previous run, population statistics: not
+          // the customer's own.
           return false;
       }
     }

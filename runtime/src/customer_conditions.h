@@ -1,22 +1,23 @@
 // Customer conditions tested up front. A decision row, a segment or a cap line whose condition
 // reads only the customer's own fields, run constants, quick event scans (event_scan.h: a count,
 // an exists, the latest time or a sum of the events that conditions tested up front keep) and
-// lets made of these (`account_type == "b2b"`, `not (email_bounced ?? false)`, `orders == 1 and
-// idle < at_risk_after`, `quiet >= dormant_after`) has an answer that depends on nothing the
-// customer decides. Its answer for every customer is worked out once per run, before the passes,
-// 64 customers at a time: a comparison of an int-like or string field with a constant is one
-// vector compare for the 64, a null test reads the field's null bits, and the other steps run
-// the VM's own operators, scans and natives on each of the 64 in a tight loop. The conditions are
-// compiled together, so that a let or a scan several of them read is worked out once. The
-// passes then read the answer from two bits instead of running the chunk, which they otherwise
-// do once or twice per customer.
+// lets and segments made of these (`account_type == "b2b"`, `not (email_bounced ?? false)`,
+// `orders == 1 and idle < at_risk_after`, `quiet >= dormant_after`) has an answer that depends on
+// nothing the customer decides. Its answer for every customer is worked out once per run, before
+// the passes, 64 customers at a time: a comparison of an int-like or string field with a constant
+// is one vector compare for the 64, a null test reads the field's null bits, and the other steps
+// run the VM's own operators, scans and natives on each of the 64 in a tight loop. The conditions
+// are compiled together, so that a let, a segment or a scan several of them read is worked out
+// once. The passes then read the answer from two bits instead of running the chunk, which they
+// otherwise do once or twice per customer.
 //
 // Same answers as the bytecode, null included (three-valued `and`, `or`, `not`; `??`): each step
 // of a condition yields, for each of the 64 customers, true, false or null, or "in bytecode"
-// where an operand's kind does not fit its operator (only forged bytecode gets there). Those
-// customers run the chunk in bytecode, which reports the fault where it happens. `and` and `or`
-// are worked out on both sides: the steps have no side effects, and a side that would fault
-// where bytecode never runs it sends the customer to bytecode, which short-circuits.
+// where an operand's kind does not fit its operator (only forged bytecode gets there), or where
+// the right side of `and`/`or` is opaque (it reads what cannot be tested up front, such as a scan
+// whose condition reads a let) and the left side does not decide. Those customers run the chunk
+// in bytecode, which reports the fault where it happens. Steps are worked out on demand, as
+// bytecode runs them: the right side of `and`/`or` only where the left does not decide.
 #pragma once
 
 #include <cstdint>
@@ -47,9 +48,10 @@ class CustomerProgram {
   };
   explicit CustomerProgram(const Sources& sources);
 
-  // Adds a chunk that reads only the customer's fields, run constants, quick scans, lets made of
-  // these and natives, with a form for every instruction; false, adding nothing, for any other
-  // (lists, events a scan does not reduce, segments, decisions, population statistics, ...).
+  // Adds a chunk that reads only the customer's fields, run constants, quick scans, lets and
+  // segments made of these and natives in lets, with a form for every instruction (but in an
+  // opaque right side of `and`/`or`); false, adding nothing, for any other (lists, events a scan
+  // does not reduce, decisions, population statistics, ...).
   bool add(uint32_t chunk);
   size_t conditions() const { return roots_.size(); }
 
