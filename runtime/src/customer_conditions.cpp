@@ -40,9 +40,10 @@ class CustomerProgramCompiler {
   using Step = CustomerProgram::Step;
   using Shape = Step::Shape;
 
-  // A chunk's value, compiled once per program: a let, a segment or a row that several conditions
-  // read (`orders` in three stage rows, a stage row in the stage's value) is worked out once per
-  // customer. A chunk that reads itself is a cycle, which bytecode reports. A truth step's value
+  // A chunk's value, compiled once per program: a let or a segment that several conditions read
+  // (`orders` in three stage rows, `high_value` in several offer rows) is worked out once per
+  // customer. A chunk that reads itself is a cycle, which bytecode reports. A chunk that fails
+  // stays busy until the caller rolls back (add(), or an opaque right side). A truth step's value
   // is a Boolean step, which costs nothing unless a value is read of it (truth() undoes it).
   bool chunkValue(uint32_t chunk, uint32_t& step) {
     if (chunk >= prog_.chunks.size() || chunks_[chunk] == kBusy) return false;
