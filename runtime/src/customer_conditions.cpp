@@ -396,9 +396,14 @@ void compareWithConstant(Opcode op, const Value* v, uint64_t asked, const Value&
 
 }  // namespace
 
-void CustomerProgram::need(uint32_t k, uint64_t todo, const Dataset& data, Scratch& s) const {
+// Inline, so that a step already worked out, or a constant (its values are there from start()),
+// costs no call: most children a step needs are so.
+inline void CustomerProgram::need(uint32_t k, uint64_t todo, const Dataset& data, Scratch& s) const {
   todo &= ~s.done[k];
-  if (!todo) return;
+  if (todo && steps_[k].shape != Step::Shape::Constant) work(k, todo, data, s);
+}
+
+void CustomerProgram::work(uint32_t k, uint64_t todo, const Dataset& data, Scratch& s) const {
   s.done[k] |= todo;
   const Step& st = steps_[k];
   const uint32_t first = s.first, count = s.count;
@@ -412,7 +417,7 @@ void CustomerProgram::need(uint32_t k, uint64_t todo, const Dataset& data, Scrat
     for (uint64_t left = todo & ~skip; left; left &= left - 1) fn(static_cast<uint32_t>(__builtin_ctzll(left)));
   };
   switch (st.shape) {
-    case Step::Shape::Constant: break;
+    case Step::Shape::Constant: break;  // (need() does not call for one)
     case Step::Shape::Field:
       if (st.needsValues) each(0, [&](uint32_t j) { out[j] = data.customers[st.a].get(first + j); });
       break;
@@ -458,18 +463,6 @@ void CustomerProgram::need(uint32_t k, uint64_t todo, const Dataset& data, Scrat
       });
       break;
     case Step::Shape::Compare:
-      if (st.versusConstant) {
-        need(st.a, todo, data, s);
-        x |= s.inBytecode[st.a] & todo;
-        uint64_t other = 0;  // another kind, in compare() (a mixed comparison)
-        compareWithConstant(st.op, s.values.data() + st.a * 64, todo & ~x, constants_[steps_[st.b].a], t, f, other);
-        each(x | ~other, [&](uint32_t j) {
-          auto r = compare(st.op, at(st.a, j), at(st.b, j));
-          if (!r) x |= uint64_t(1) << j;
-          else (*r ? t : f) |= uint64_t(1) << j;
-        });
-        break;
-      }
       if (st.cells) {
         const Column& column = data.customers[steps_[st.a].a];
         const uint64_t holds = st.constantNull ? 0 : cellsWhere(st.op, column.payloads() + first, count, st.constant) &
@@ -479,17 +472,24 @@ void CustomerProgram::need(uint32_t k, uint64_t todo, const Dataset& data, Scrat
         break;
       }
       [[fallthrough]];
-    case Step::Shape::Member:
+    case Step::Shape::Member: {
       need(st.a, todo, data, s);
       need(st.b, todo, data, s);
       x |= (s.inBytecode[st.a] | s.inBytecode[st.b]) & todo;
-      each(x, [&](uint32_t j) {
+      uint64_t skip = x;  // the customers compare() or member() does not see
+      if (st.versusConstant) {  // values of the constant's kind, or null; the others in compare()
+        uint64_t other = 0;
+        compareWithConstant(st.op, s.values.data() + st.a * 64, todo & ~x, constants_[steps_[st.b].a], t, f, other);
+        skip = ~other;
+      }
+      each(skip, [&](uint32_t j) {
         auto r = st.shape == Step::Shape::Compare ? compare(st.op, at(st.a, j), at(st.b, j))
                                                   : member(st.op, at(st.a, j), at(st.b, j));
         if (!r) x |= uint64_t(1) << j;
         else (*r ? t : f) |= uint64_t(1) << j;
       });
       break;
+    }
     case Step::Shape::IsNull:
     case Step::Shape::IsNotNull: {
       uint64_t nulls = 0;

@@ -113,6 +113,7 @@ class CustomerProgram {
   void rollback(const Mark& m);
   // Works step k out for the customers of `todo` it has not been yet.
   void need(uint32_t k, uint64_t todo, const Dataset& data, Scratch& s) const;
+  void work(uint32_t k, uint64_t todo, const Dataset& data, Scratch& s) const;  // need()'s, out of line
   const Sources& sources_;
   std::vector<Step> steps_;
   std::vector<uint32_t> roots_;  // each condition's: never a value step

